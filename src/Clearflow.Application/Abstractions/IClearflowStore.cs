@@ -1,0 +1,91 @@
+using Clearflow.Domain.Orders;
+
+namespace Clearflow.Application.Abstractions;
+
+/// <summary>
+/// The storage port. One contract, two adapters (SQLite for one process, PostgreSQL for many),
+/// both held to the same contract test suite. Its parts are split by concern so a use case
+/// asks only for what it touches.
+/// </summary>
+public interface IClearflowStore : IMerchantStore, IOrderStore, IIdempotencyStore, IInboxStore, ISystemSettings, ISandboxStore
+{
+    /// <summary>"sqlite" or "postgresql".</summary>
+    string Kind { get; }
+
+    /// <summary>Applies pending schema migrations; returns the versions applied now.</summary>
+    Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);
+}
+
+public interface IMerchantStore
+{
+    Task CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken);
+    Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken);
+    Task<MerchantRecord?> FindMerchantByNameAsync(string name, CancellationToken cancellationToken);
+    Task<IReadOnlyList<MerchantRecord>> ListMerchantsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Adds a key; false when a key with the same hash exists already.</summary>
+    Task<bool> AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+    Task<ApiKeyRecord?> FindApiKeyByHashAsync(string keyHash, CancellationToken cancellationToken);
+}
+
+public interface IOrderStore
+{
+    /// <summary>Inserts the order with its first timeline entry; false when the merchant already has an order with this receipt.</summary>
+    Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, CancellationToken cancellationToken);
+    Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken);
+    Task<OrderRecord?> FindOrderByReceiptAsync(string merchantId, string receipt, CancellationToken cancellationToken);
+
+    /// <summary>Adds a payment attempt; false when the order already has one with this id.</summary>
+    Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, CancellationToken cancellationToken);
+    Task<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(string orderId, CancellationToken cancellationToken);
+    Task<AttemptRecord?> FindAttemptByReferenceAsync(string gateway, string gatewayReference, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The only way status changes: <c>UPDATE ... WHERE status IN (From)</c> plus the timeline entry
+    /// in one transaction. False when the order was no longer in an allowed status (nothing written).
+    /// </summary>
+    Task<bool> TryTransitionAsync(StatusTransition transition, CancellationToken cancellationToken);
+
+    Task AppendTimelineAsync(string orderId, TimelineEntry entry, CancellationToken cancellationToken);
+    Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(string orderId, CancellationToken cancellationToken);
+}
+
+public interface IIdempotencyStore
+{
+    /// <summary>
+    /// Claims <paramref name="key"/> for this request (insert under the primary key, so two racing
+    /// requests cannot both start). A claim left by a crashed request is taken over once
+    /// <paramref name="lockFor"/> has passed.
+    /// </summary>
+    Task<IdempotencyBegin> BeginIdempotentAsync(string merchantId, string key, string requestHash, DateTimeOffset now,
+        TimeSpan lockFor, TimeSpan keepFor, CancellationToken cancellationToken);
+
+    Task CompleteIdempotentAsync(string merchantId, string key, int statusCode, string body, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a claim whose request failed in a way worth retrying with the same key.</summary>
+    Task ReleaseIdempotentAsync(string merchantId, string key, CancellationToken cancellationToken);
+
+    /// <summary>Deletes keys past their retention; returns how many.</summary>
+    Task<int> PurgeExpiredIdempotencyKeysAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+public interface IInboxStore
+{
+    /// <summary>Stores the event durably; false when (gateway, dedupe key) was seen before.</summary>
+    Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken);
+
+    /// <summary>Takes the event for processing for <paramref name="lease"/>; null when done or held by another worker.</summary>
+    Task<InboxEventRecord?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+    Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, CancellationToken cancellationToken);
+    Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken);
+    Task<InboxEventRecord?> GetInboxEventAsync(string id, CancellationToken cancellationToken);
+}
+
+/// <summary>Installation-wide values that must be the same on every node (generated once).</summary>
+public interface ISystemSettings
+{
+    /// <summary>Returns the stored value, storing <paramref name="valueIfMissing"/> first if there is none.</summary>
+    Task<string> GetOrAddSettingAsync(string name, string valueIfMissing, CancellationToken cancellationToken);
+}

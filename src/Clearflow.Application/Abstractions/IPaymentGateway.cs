@@ -1,0 +1,88 @@
+using Clearflow.Domain.Orders;
+
+namespace Clearflow.Application.Abstractions;
+
+/// <summary>
+/// A gateway connector. Every gateway (sandbox, Razorpay, Stripe, ...) is reached only through
+/// this, so the pipeline never knows which one it talks to.
+/// </summary>
+public interface IPaymentGateway
+{
+    /// <summary>The name used in the API (<c>gateway</c>) and in webhook URLs.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Creates the payment at the gateway. <see cref="CreatePaymentRequest.IdempotencyKey"/> is derived
+    /// from Clearflow's ids, so a retry after a crash finds the gateway order made before.
+    /// </summary>
+    /// <exception cref="GatewayUnavailableException">timeout, connection error or 5xx: the outcome is unknown.</exception>
+    Task<GatewayPayment> CreatePaymentAsync(CreatePaymentRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Asks the gateway where the payment stands.</summary>
+    /// <exception cref="GatewayUnavailableException">the gateway could not be asked.</exception>
+    Task<GatewayObservation> GetStatusAsync(string gatewayReference, CancellationToken cancellationToken);
+
+    /// <summary>Checks the signature on the raw bytes and reads the event. Never throws for bad input.</summary>
+    Task<WebhookParseResult> ParseWebhookAsync(IReadOnlyDictionary<string, string> headers, byte[] rawBody, DateTimeOffset receivedAt, CancellationToken cancellationToken);
+
+    /// <summary>Checks a client callback (return URL). Its claims are only a hint to fetch the status.</summary>
+    Task<CallbackParseResult> ParseCallbackAsync(IReadOnlyDictionary<string, string> query, CancellationToken cancellationToken);
+}
+
+public sealed record CreatePaymentRequest(
+    string OrderId,
+    long Amount,
+    string Currency,
+    string ReturnUrl,
+    string NotifyUrl,
+    string IdempotencyKey);
+
+/// <summary>The gateway's reference and what the customer's app needs to open its checkout.</summary>
+public sealed record GatewayPayment(string GatewayReference, IReadOnlyDictionary<string, string> Checkout);
+
+public abstract record WebhookParseResult
+{
+    private WebhookParseResult() { }
+
+    public sealed record Accepted(string EventId, string EventType, string GatewayReference, string? MerchantReference, GatewayObservation Observation) : WebhookParseResult;
+
+    /// <summary>Missing, wrong or stale signature: not from the gateway as far as we can tell.</summary>
+    public sealed record Unauthentic(string Reason) : WebhookParseResult;
+
+    /// <summary>Signed correctly but not readable.</summary>
+    public sealed record Malformed(string Reason) : WebhookParseResult;
+}
+
+public abstract record CallbackParseResult
+{
+    private CallbackParseResult() { }
+
+    public sealed record Authentic(string GatewayReference, string ClaimedStatus) : CallbackParseResult;
+
+    public sealed record Rejected(string Reason) : CallbackParseResult;
+}
+
+/// <summary>The gateway could not be asked (timeout, connection error, 5xx). Never a failure of the payment.</summary>
+public sealed class GatewayUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The gateway refused the request itself (4xx): retrying the same request will not help.</summary>
+public sealed class GatewayRejectedException(string message) : Exception(message);
+
+/// <summary>Finds the connector for a gateway name.</summary>
+public interface IGatewayRegistry
+{
+    IPaymentGateway? Find(string name);
+    IReadOnlyCollection<string> Names { get; }
+}
+
+/// <summary>Where this Clearflow installation is reachable, for the URLs handed to gateways.</summary>
+public interface IPublicUrls
+{
+    Uri BaseUri { get; }
+}
+
+/// <summary>Wakes the inbox processor when a new event was stored, so nobody waits for its timer.</summary>
+public interface IInboxSignal
+{
+    void Notify(string inboxEventId);
+}

@@ -1,0 +1,49 @@
+namespace Clearflow.Application.Abstractions;
+
+/// <summary>
+/// The sandbox gateway's own bookkeeping. It stands in for a real gateway's database, kept in
+/// Clearflow's database so every node of an installation sees the same sandbox.
+/// </summary>
+public interface ISandboxStore
+{
+    /// <summary>Inserts the order; when the idempotency key was used before, returns the existing order instead.</summary>
+    Task<SandboxOrderRecord> InsertSandboxOrderAsync(SandboxOrderRecord order, CancellationToken cancellationToken);
+    Task<SandboxOrderRecord?> GetSandboxOrderAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Completes an open checkout and queues its webhooks in one transaction; false when it was already completed.</summary>
+    Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<SandboxWebhookRecord>> ClaimDueSandboxWebhooksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken);
+    Task RecordSandboxDeliveryAsync(string deliveryId, int? statusCode, DateTimeOffset? deliveredAt, DateTimeOffset? retryAt, CancellationToken cancellationToken);
+    Task<IReadOnlyList<SandboxWebhookRecord>> ListSandboxWebhooksAsync(string orderId, CancellationToken cancellationToken);
+}
+
+public sealed record SandboxOrderRecord(
+    string Id,
+    string IdempotencyKey,
+    string MerchantReference,
+    long Amount,
+    string Currency,
+    string ReturnUrl,
+    string NotifyUrl,
+    string Status,
+    string? PaymentId,
+    long? ReportedAmount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record SandboxCompletion(string OrderId, string Status, string PaymentId, long? ReportedAmount, DateTimeOffset At);
+
+public sealed record SandboxWebhookRecord(
+    string DeliveryId,
+    string EventId,
+    string OrderId,
+    int Sequence,
+    string EventType,
+    byte[] Body,
+    bool SignCorrectly,
+    string NotifyUrl,
+    DateTimeOffset AvailableAt,
+    int Attempts,
+    int? LastStatusCode,
+    DateTimeOffset? DeliveredAt);

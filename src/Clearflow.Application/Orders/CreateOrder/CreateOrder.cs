@@ -1,0 +1,160 @@
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
+using Clearflow.Application.Merchants;
+using Clearflow.Domain.Orders;
+
+namespace Clearflow.Application.Orders.CreateOrder;
+
+/// <summary>
+/// <c>POST /v1/orders</c>: records the order, creates the payment at the gateway and answers with
+/// what the customer's app needs to open the checkout.
+/// <para>
+/// Safe to retry: the Idempotency-Key is claimed under a primary key before anything else, and a
+/// request that died half-way (after the order row, before the gateway answered) is resumed by the
+/// next request with the same key, which finds the order by its receipt and asks the gateway again
+/// with the same gateway idempotency key.
+/// </para>
+/// </summary>
+public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways, IPublicUrls urls, IdGenerator ids, TimeProvider clock)
+{
+    /// <summary>How long a key is remembered. Stripe keeps 24 h; merchants retry across days.</summary>
+    public static readonly TimeSpan KeyRetention = TimeSpan.FromDays(7);
+
+    /// <summary>After this, a claim left by a crashed request is taken over.</summary>
+    public static readonly TimeSpan KeyLock = TimeSpan.FromSeconds(60);
+
+    /// <summary>What to send back: the stored body is replayed byte for byte for a repeated key.</summary>
+    public sealed record Reply(int StatusCode, string Body, bool Replayed);
+
+    public sealed record CheckoutView(string Id, string Object, string Status, long Amount, string Currency, string Receipt,
+        string Gateway, IReadOnlyDictionary<string, string> Checkout, string ClientSecret, DateTimeOffset CreatedAt);
+
+    public async Task<Result<Reply>> HandleAsync(string merchantId, string? idempotencyKey, CreateOrderRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+        {
+            return Problem.BadRequest("idempotency-key-required",
+                "Send an Idempotency-Key header (any unique string up to 255 characters, e.g. a UUID) so a retried request cannot create a second order.");
+        }
+        if (idempotencyKey.Length > 255)
+        {
+            return Problem.BadRequest("idempotency-key-too-long", "The Idempotency-Key header is limited to 255 characters.");
+        }
+
+        var merchant = await store.GetMerchantAsync(merchantId, cancellationToken)
+            ?? throw new InvalidOperationException($"Authenticated merchant {merchantId} does not exist.");
+        var settings = MerchantSettings.Parse(merchant.SettingsJson);
+        var gatewayName = request.Gateway ?? settings.DefaultGateway;
+        var gateway = gateways.Find(gatewayName);
+        if (gateway is null || !settings.Gateways.Contains(gatewayName, StringComparer.Ordinal))
+        {
+            return Problem.Validation("gateway", $"Gateway '{gatewayName}' is not enabled for this merchant. Enabled: {string.Join(", ", settings.Gateways)}.");
+        }
+
+        var now = clock.GetUtcNow();
+        var begin = await store.BeginIdempotentAsync(merchantId, idempotencyKey, request.Fingerprint(), now, KeyLock, KeyRetention, cancellationToken);
+        switch (begin)
+        {
+            case IdempotencyBegin.Replay replay:
+                return new Reply(replay.StatusCode, replay.Body, Replayed: true);
+            case IdempotencyBegin.Mismatch:
+                return new Problem(422, "idempotency-key-reused", "Idempotency-Key reused with a different request.",
+                    "This Idempotency-Key was already used with a different body. Use a new key for a new order.");
+            case IdempotencyBegin.InProgress:
+                return Problem.Conflict("idempotency-key-in-use",
+                    "A request with this Idempotency-Key is being processed right now. Retry after it finishes to get its response.");
+        }
+
+        try
+        {
+            var result = await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, cancellationToken);
+            if (result.IsSuccess)
+            {
+                await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value!.StatusCode, result.Value.Body, CancellationToken.None);
+            }
+            else
+            {
+                // The request changed nothing the key should pin: let the merchant retry it with the same key.
+                await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
+            }
+            return result;
+        }
+        catch
+        {
+            await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, IPaymentGateway gateway, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var order = new OrderRecord(
+            Id: ids.New(IdPrefixes.Order),
+            MerchantId: merchantId,
+            Receipt: request.Receipt,
+            Amount: request.Amount,
+            Currency: request.Currency,
+            AmountPaid: 0,
+            AmountRefunded: 0,
+            Status: OrderStatus.Created,
+            StatusReason: null,
+            Gateway: gateway.Name,
+            Customer: request.Customer,
+            MetadataJson: Json.Serialize(request.Metadata),
+            ReturnUrl: request.ReturnUrl,
+            ClientSecret: string.Empty,
+            IdempotencyKey: idempotencyKey,
+            CreatedAt: now,
+            UpdatedAt: now);
+        order = order with { ClientSecret = $"{order.Id}_secret_{Secrets.RandomToken(24)}" };
+
+        var created = new TimelineEntry(now, "order.created", $"Order created for {request.Amount} {request.Currency} (minor units) via {gateway.Name}.");
+        if (!await store.InsertOrderAsync(order, created, cancellationToken))
+        {
+            var existing = await store.FindOrderByReceiptAsync(merchantId, request.Receipt, cancellationToken);
+            if (existing is null || existing.IdempotencyKey != idempotencyKey)
+            {
+                return Problem.Conflict("receipt-already-used",
+                    $"Receipt '{request.Receipt}' is already used by order {existing?.Id}. Receipts are unique per merchant.");
+            }
+            order = existing; // resuming a request with this key that stopped half-way
+        }
+
+        var attempt = (await store.GetAttemptsAsync(order.Id, cancellationToken)).FirstOrDefault();
+        if (attempt is null)
+        {
+            GatewayPayment payment;
+            try
+            {
+                payment = await gateway.CreatePaymentAsync(new CreatePaymentRequest(
+                    order.Id,
+                    order.Amount,
+                    order.Currency,
+                    ReturnUrl: new Uri(urls.BaseUri, $"v1/gateways/{gateway.Name}/return?order_id={order.Id}").ToString(),
+                    NotifyUrl: new Uri(urls.BaseUri, $"v1/gateways/{gateway.Name}/webhooks").ToString(),
+                    IdempotencyKey: $"{order.Id}-attempt-1"), cancellationToken);
+            }
+            catch (GatewayUnavailableException ex)
+            {
+                await store.AppendTimelineAsync(order.Id, new TimelineEntry(clock.GetUtcNow(), "gateway.unavailable", $"Creating the payment at {gateway.Name} failed: {ex.Message}"), CancellationToken.None);
+                return new Problem(503, "gateway-unavailable", "The payment gateway did not answer.",
+                    $"{gateway.Name} could not be reached to create the payment. Order {order.Id} is kept; retry with the same Idempotency-Key to continue it.");
+            }
+            catch (GatewayRejectedException ex)
+            {
+                await store.AppendTimelineAsync(order.Id, new TimelineEntry(clock.GetUtcNow(), "gateway.rejected", $"{gateway.Name} refused to create the payment: {ex.Message}"), CancellationToken.None);
+                return new Problem(502, "gateway-rejected", "The payment gateway refused the payment.", $"{gateway.Name} refused to create the payment: {ex.Message}");
+            }
+
+            var at = clock.GetUtcNow();
+            attempt = new AttemptRecord(ids.New(IdPrefixes.Attempt), order.Id, gateway.Name, payment.GatewayReference, "created", Json.Serialize(payment.Checkout), at, at);
+            await store.AddAttemptAsync(attempt, new TimelineEntry(at, "gateway.payment_created", $"{gateway.Name} payment {payment.GatewayReference} created.",
+                Json.Serialize(new { attempt_id = attempt.Id, gateway_reference = payment.GatewayReference })), cancellationToken);
+        }
+
+        var view = new CheckoutView(order.Id, "order", order.Status.ToWire(), order.Amount, order.Currency, order.Receipt, order.Gateway,
+            Json.Deserialize<Dictionary<string, string>>(attempt.CheckoutJson), order.ClientSecret, order.CreatedAt);
+        return new Reply(201, Json.Serialize(view), Replayed: false);
+    }
+}

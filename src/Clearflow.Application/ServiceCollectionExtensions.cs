@@ -1,0 +1,29 @@
+using Clearflow.Application.Common;
+using Clearflow.Application.Merchants;
+using Clearflow.Application.Orders.CreateOrder;
+using Clearflow.Application.Orders.GetOrder;
+using Clearflow.Application.Payments;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Clearflow.Application;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Registers the use cases. Ports (store, gateways, URLs) are registered by their adapters.</summary>
+    public static IServiceCollection AddClearflowApplication(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IdGenerator>();
+        services.AddScoped<CreateMerchant>();
+        services.AddScoped<IssueApiKey>();
+        services.AddScoped<AuthenticateApiKey>();
+        services.AddScoped<EnsureDemoMerchant>();
+        services.AddScoped<CreateOrder>();
+        services.AddScoped<GetOrder>();
+        services.AddScoped<ReceiveWebhook>();
+        services.AddScoped<ReceiveCallback>();
+        services.AddScoped<ProcessInboxEvent>();
+        return services;
+    }
+}

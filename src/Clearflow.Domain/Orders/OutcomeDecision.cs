@@ -1,0 +1,21 @@
+namespace Clearflow.Domain.Orders;
+
+/// <summary>What to do with an observation, decided without I/O.</summary>
+public abstract record OutcomeDecision
+{
+    private OutcomeDecision() { }
+
+    /// <summary>
+    /// Move to <paramref name="To"/>, but only from one of <paramref name="From"/>: the set storage
+    /// puts in its conditional update.
+    /// </summary>
+    public sealed record Move(OrderStatus To, IReadOnlyList<OrderStatus> From, string Reason, bool IsLateSuccess) : OutcomeDecision;
+
+    /// <summary>Record on the timeline and change nothing.</summary>
+    public sealed record Ignore(string Reason) : OutcomeDecision;
+
+    /// <summary>
+    /// The signal contradicts what Clearflow knows (e.g. a different amount): an operator must look.
+    /// </summary>
+    public sealed record Review(string Reason) : OutcomeDecision;
+}
