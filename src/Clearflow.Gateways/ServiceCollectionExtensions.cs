@@ -1,0 +1,18 @@
+using Clearflow.Application.Abstractions;
+using Clearflow.Gateways.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Clearflow.Gateways;
+
+public static class ServiceCollectionExtensions
+{
+    public static IServiceCollection AddClearflowGateways(this IServiceCollection services)
+    {
+        services.AddOptions<SandboxOptions>().BindConfiguration("Clearflow:Sandbox");
+        services.AddSingleton<SandboxAccount>();
+        services.AddHttpClient<SandboxGateway>();
+        services.AddTransient<IPaymentGateway>(sp => sp.GetRequiredService<SandboxGateway>());
+        services.AddTransient<IGatewayRegistry, GatewayRegistry>();
+        return services;
+    }
+}

@@ -1,0 +1,95 @@
+using Clearflow.Application.Abstractions;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    private sealed class IdempotencyRow
+    {
+        public string RequestHash { get; set; } = "";
+        public long LockedUntil { get; set; }
+        public long? ResponseStatus { get; set; }
+        public string? ResponseBody { get; set; }
+        public long ExpiresAt { get; set; }
+    }
+
+    public async Task<IdempotencyBegin> BeginIdempotentAsync(string merchantId, string key, string requestHash, DateTimeOffset now,
+        TimeSpan lockFor, TimeSpan keepFor, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            merchantId, key, requestHash,
+            now = Ms(now), lockedUntil = Ms(now + lockFor), expiresAt = Ms(now + keepFor),
+        };
+        // Bounded: each round either decides or removes an expired row that blocked the insert.
+        for (var round = 0; round < 3; round++)
+        {
+            var decision = await WriteAsync<IdempotencyBegin?>(async (connection, transaction) =>
+            {
+                var inserted = await connection.ExecuteAsync(Command(
+                    """
+                    INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, locked_until, created_at, expires_at)
+                    VALUES (@merchantId, @key, @requestHash, @lockedUntil, @now, @expiresAt)
+                    ON CONFLICT DO NOTHING
+                    """, parameters, transaction, cancellationToken));
+                if (inserted == 1)
+                {
+                    return new IdempotencyBegin.Started();
+                }
+                var row = await connection.QuerySingleOrDefaultAsync<IdempotencyRow>(Command(
+                    "SELECT request_hash, locked_until, response_status, response_body, expires_at FROM idempotency_keys WHERE merchant_id = @merchantId AND idempotency_key = @key",
+                    parameters, transaction, cancellationToken));
+                if (row is null)
+                {
+                    return null; // released between our insert and select: try again
+                }
+                if (row.ExpiresAt <= parameters.now)
+                {
+                    await connection.ExecuteAsync(Command(
+                        "DELETE FROM idempotency_keys WHERE merchant_id = @merchantId AND idempotency_key = @key AND expires_at <= @now",
+                        parameters, transaction, cancellationToken));
+                    return null;
+                }
+                if (row.RequestHash != requestHash)
+                {
+                    return new IdempotencyBegin.Mismatch();
+                }
+                if (row.ResponseStatus is { } status)
+                {
+                    return new IdempotencyBegin.Replay((int)status, row.ResponseBody!);
+                }
+                if (row.LockedUntil > parameters.now)
+                {
+                    return new IdempotencyBegin.InProgress();
+                }
+                // The request that held the key died: take it over, unless someone else just did.
+                var taken = await connection.ExecuteAsync(Command(
+                    """
+                    UPDATE idempotency_keys SET locked_until = @lockedUntil
+                    WHERE merchant_id = @merchantId AND idempotency_key = @key AND locked_until = @oldLock AND response_status IS NULL
+                    """, new { parameters.merchantId, parameters.key, parameters.lockedUntil, oldLock = row.LockedUntil }, transaction, cancellationToken));
+                return taken == 1 ? new IdempotencyBegin.Started() : new IdempotencyBegin.InProgress();
+            }, cancellationToken);
+            if (decision is not null)
+            {
+                return decision;
+            }
+        }
+        return new IdempotencyBegin.InProgress();
+    }
+
+    public Task CompleteIdempotentAsync(string merchantId, string key, int statusCode, string body, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "UPDATE idempotency_keys SET response_status = @statusCode, response_body = @body WHERE merchant_id = @merchantId AND idempotency_key = @key",
+            new { merchantId, key, statusCode, body }, transaction, cancellationToken)), cancellationToken);
+
+    public Task ReleaseIdempotentAsync(string merchantId, string key, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "DELETE FROM idempotency_keys WHERE merchant_id = @merchantId AND idempotency_key = @key AND response_status IS NULL",
+            new { merchantId, key }, transaction, cancellationToken)), cancellationToken);
+
+    public Task<int> PurgeExpiredIdempotencyKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "DELETE FROM idempotency_keys WHERE expires_at <= @now", new { now = Ms(now) }, transaction, cancellationToken)), cancellationToken);
+}

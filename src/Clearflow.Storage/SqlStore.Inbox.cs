@@ -1,0 +1,70 @@
+using Clearflow.Application.Abstractions;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    private const string InboxColumns =
+        "id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, attempts, processed_at, outcome";
+
+    private sealed class InboxRow
+    {
+        public string Id { get; set; } = "";
+        public string Source { get; set; } = "";
+        public string Gateway { get; set; } = "";
+        public string DedupeKey { get; set; } = "";
+        public string GatewayReference { get; set; } = "";
+        public string? OrderId { get; set; }
+        public string EventType { get; set; } = "";
+        public string? Observation { get; set; }
+        public byte[]? RawBody { get; set; }
+        public long ReceivedAt { get; set; }
+        public long Attempts { get; set; }
+        public long? ProcessedAt { get; set; }
+        public string? Outcome { get; set; }
+
+        public InboxEventRecord ToRecord() => new(Id, Enum.Parse<InboxSource>(Source, ignoreCase: true), Gateway, DedupeKey, GatewayReference, OrderId,
+            EventType, Observation, RawBody, At(ReceivedAt), (int)Attempts, At(ProcessedAt), Outcome);
+    }
+
+    public Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+            """
+            INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts)
+            VALUES (@Id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @receivedAt, 0)
+            ON CONFLICT DO NOTHING
+            """,
+            new
+            {
+                inboxEvent.Id, source = inboxEvent.Source.ToString().ToLowerInvariant(), inboxEvent.Gateway, inboxEvent.DedupeKey, inboxEvent.GatewayReference,
+                inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody, receivedAt = Ms(inboxEvent.ReceivedAt),
+            }, transaction, cancellationToken)) == 1, cancellationToken);
+
+    public Task<InboxEventRecord?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => (await connection.QuerySingleOrDefaultAsync<InboxRow>(Command(
+            $"""
+            UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
+            WHERE id = @id AND processed_at IS NULL AND available_at <= @now
+            RETURNING {InboxColumns}
+            """, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
+            "SELECT id FROM inbox_events WHERE processed_at IS NULL AND available_at <= @now ORDER BY available_at LIMIT @limit",
+            new { now = Ms(now), limit }, null, cancellationToken))], cancellationToken);
+
+    public Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id",
+            new { id, now = Ms(now), outcome }, transaction, cancellationToken)), cancellationToken);
+
+    public Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "UPDATE inbox_events SET available_at = @retryAt, last_error = @error WHERE id = @id AND processed_at IS NULL",
+            new { id, retryAt = Ms(retryAt), error }, transaction, cancellationToken)), cancellationToken);
+
+    public Task<InboxEventRecord?> GetInboxEventAsync(string id, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<InboxRow>(Command(
+            $"SELECT {InboxColumns} FROM inbox_events WHERE id = @id", new { id }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+}

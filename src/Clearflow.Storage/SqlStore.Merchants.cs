@@ -1,0 +1,61 @@
+using Clearflow.Application.Abstractions;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    private sealed class MerchantRow
+    {
+        public string Id { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string Settings { get; set; } = "";
+        public long CreatedAt { get; set; }
+
+        public MerchantRecord ToRecord() => new(Id, Name, Settings, At(CreatedAt));
+    }
+
+    private sealed class ApiKeyRow
+    {
+        public string Id { get; set; } = "";
+        public string MerchantId { get; set; } = "";
+        public string KeyHash { get; set; } = "";
+        public string KeyPrefix { get; set; } = "";
+        public string Mode { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public long? RevokedAt { get; set; }
+
+        public ApiKeyRecord ToRecord() => new(Id, MerchantId, KeyHash, KeyPrefix, Mode, At(CreatedAt), At(RevokedAt));
+    }
+
+    public Task CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "INSERT INTO merchants (id, name, settings, created_at) VALUES (@Id, @Name, @SettingsJson, @createdAt)",
+            new { merchant.Id, merchant.Name, merchant.SettingsJson, createdAt = Ms(merchant.CreatedAt) }, transaction, cancellationToken)), cancellationToken);
+
+    public Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
+            "SELECT id, name, settings, created_at FROM merchants WHERE id = @merchantId", new { merchantId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<MerchantRecord?> FindMerchantByNameAsync(string name, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
+            "SELECT id, name, settings, created_at FROM merchants WHERE name = @name", new { name }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<IReadOnlyList<MerchantRecord>> ListMerchantsAsync(CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<MerchantRecord>)[.. (await connection.QueryAsync<MerchantRow>(Command(
+            "SELECT id, name, settings, created_at FROM merchants ORDER BY created_at, id", null, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task<bool> AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+            """
+            INSERT INTO api_keys (id, merchant_id, key_hash, key_prefix, mode, created_at, revoked_at)
+            VALUES (@Id, @MerchantId, @KeyHash, @KeyPrefix, @Mode, @createdAt, NULL)
+            ON CONFLICT DO NOTHING
+            """,
+            new { key.Id, key.MerchantId, key.KeyHash, key.KeyPrefix, key.Mode, createdAt = Ms(key.CreatedAt) }, transaction, cancellationToken)) == 1, cancellationToken);
+
+    public Task<ApiKeyRecord?> FindApiKeyByHashAsync(string keyHash, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(Command(
+            "SELECT id, merchant_id, key_hash, key_prefix, mode, created_at, revoked_at FROM api_keys WHERE key_hash = @keyHash",
+            new { keyHash }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+}

@@ -1,0 +1,186 @@
+using System.Data.Common;
+using Clearflow.Application.Abstractions;
+using Clearflow.Domain.Orders;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    private const string OrderColumns =
+        "id, merchant_id, receipt, amount, currency, amount_paid, amount_refunded, status, status_reason, gateway, customer_id, customer_email, " +
+        "customer_phone, customer_name, metadata, return_url, client_secret, idempotency_key, created_at, updated_at";
+
+    private sealed class OrderRow
+    {
+        public string Id { get; set; } = "";
+        public string MerchantId { get; set; } = "";
+        public string Receipt { get; set; } = "";
+        public long Amount { get; set; }
+        public string Currency { get; set; } = "";
+        public long AmountPaid { get; set; }
+        public long AmountRefunded { get; set; }
+        public string Status { get; set; } = "";
+        public string? StatusReason { get; set; }
+        public string Gateway { get; set; } = "";
+        public string CustomerId { get; set; } = "";
+        public string? CustomerEmail { get; set; }
+        public string? CustomerPhone { get; set; }
+        public string? CustomerName { get; set; }
+        public string Metadata { get; set; } = "";
+        public string? ReturnUrl { get; set; }
+        public string ClientSecret { get; set; } = "";
+        public string IdempotencyKey { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public long UpdatedAt { get; set; }
+
+        public OrderRecord ToRecord() => new(Id, MerchantId, Receipt, Amount, Currency, AmountPaid, AmountRefunded,
+            OrderStatusNames.FromWire(Status), StatusReason, Gateway, new CustomerRecord(CustomerId, CustomerEmail, CustomerPhone, CustomerName),
+            Metadata, ReturnUrl, ClientSecret, IdempotencyKey, At(CreatedAt), At(UpdatedAt));
+    }
+
+    private sealed class AttemptRow
+    {
+        public string Id { get; set; } = "";
+        public string OrderId { get; set; } = "";
+        public string Gateway { get; set; } = "";
+        public string GatewayReference { get; set; } = "";
+        public string Status { get; set; } = "";
+        public string Checkout { get; set; } = "";
+        public long CreatedAt { get; set; }
+        public long UpdatedAt { get; set; }
+
+        public AttemptRecord ToRecord() => new(Id, OrderId, Gateway, GatewayReference, Status, Checkout, At(CreatedAt), At(UpdatedAt));
+    }
+
+    private sealed class TimelineRow
+    {
+        public long At { get; set; }
+        public string Kind { get; set; } = "";
+        public string Message { get; set; } = "";
+        public string? Data { get; set; }
+    }
+
+    public Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var inserted = await connection.ExecuteAsync(Command(
+                $"""
+                INSERT INTO orders ({OrderColumns})
+                VALUES (@Id, @MerchantId, @Receipt, @Amount, @Currency, @AmountPaid, @AmountRefunded, @status, @StatusReason, @Gateway, @customerId,
+                        @customerEmail, @customerPhone, @customerName, @MetadataJson, @ReturnUrl, @ClientSecret, @IdempotencyKey, @createdAt, @updatedAt)
+                ON CONFLICT DO NOTHING
+                """,
+                new
+                {
+                    order.Id, order.MerchantId, order.Receipt, order.Amount, order.Currency, order.AmountPaid, order.AmountRefunded,
+                    status = order.Status.ToWire(), order.StatusReason, order.Gateway,
+                    customerId = order.Customer.Id, customerEmail = order.Customer.Email, customerPhone = order.Customer.Phone, customerName = order.Customer.Name,
+                    order.MetadataJson, order.ReturnUrl, order.ClientSecret, order.IdempotencyKey,
+                    createdAt = Ms(order.CreatedAt), updatedAt = Ms(order.UpdatedAt),
+                }, transaction, cancellationToken));
+            if (inserted == 0)
+            {
+                return false;
+            }
+            await InsertTimelineAsync(connection, transaction, order.Id, entry, cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
+            $"SELECT {OrderColumns} FROM orders WHERE id = @orderId", new { orderId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<OrderRecord?> FindOrderByReceiptAsync(string merchantId, string receipt, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
+            $"SELECT {OrderColumns} FROM orders WHERE merchant_id = @merchantId AND receipt = @receipt", new { merchantId, receipt }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var inserted = await connection.ExecuteAsync(Command(
+                """
+                INSERT INTO payment_attempts (id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at)
+                VALUES (@Id, @OrderId, @Gateway, @GatewayReference, @Status, @CheckoutJson, @createdAt, @updatedAt)
+                ON CONFLICT DO NOTHING
+                """,
+                new { attempt.Id, attempt.OrderId, attempt.Gateway, attempt.GatewayReference, attempt.Status, attempt.CheckoutJson,
+                    createdAt = Ms(attempt.CreatedAt), updatedAt = Ms(attempt.UpdatedAt) }, transaction, cancellationToken));
+            if (inserted == 0)
+            {
+                return false;
+            }
+            await InsertTimelineAsync(connection, transaction, attempt.OrderId, entry, cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(string orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<AttemptRecord>)[.. (await connection.QueryAsync<AttemptRow>(Command(
+            "SELECT id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at FROM payment_attempts WHERE order_id = @orderId ORDER BY created_at, id",
+            new { orderId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task<AttemptRecord?> FindAttemptByReferenceAsync(string gateway, string gatewayReference, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<AttemptRow>(Command(
+            "SELECT id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at FROM payment_attempts WHERE gateway = @gateway AND gateway_reference = @gatewayReference",
+            new { gateway, gatewayReference }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<bool> TryTransitionAsync(StatusTransition transition, CancellationToken cancellationToken)
+    {
+        if (transition.From.Count == 0)
+        {
+            throw new ArgumentException("A transition needs at least one allowed predecessor.", nameof(transition));
+        }
+        return WriteAsync(async (connection, transaction) =>
+        {
+            // The guard is in the WHERE clause, not in code that read the row earlier: of two racing
+            // transitions only one can match, and a status never moves backwards.
+            var parameters = new DynamicParameters(new
+            {
+                to = transition.To.ToWire(),
+                reason = transition.Reason,
+                amountPaid = transition.AmountPaid,
+                at = Ms(transition.Entry.At),
+                orderId = transition.OrderId,
+            });
+            var from = new List<string>();
+            foreach (var (status, i) in transition.From.Select((s, i) => (s, i)))
+            {
+                parameters.Add("from" + i, status.ToWire());
+                from.Add("@from" + i);
+            }
+            var updated = await connection.ExecuteAsync(Command(
+                $"""
+                UPDATE orders
+                SET status = @to, status_reason = @reason, amount_paid = COALESCE(@amountPaid, amount_paid), updated_at = @at
+                WHERE id = @orderId AND status IN ({string.Join(", ", from)})
+                """, parameters, transaction, cancellationToken));
+            if (updated == 0)
+            {
+                return false;
+            }
+            if (transition is { AttemptId: not null, AttemptStatus: not null })
+            {
+                await connection.ExecuteAsync(Command("UPDATE payment_attempts SET status = @status, updated_at = @at WHERE id = @id",
+                    new { status = transition.AttemptStatus, at = Ms(transition.Entry.At), id = transition.AttemptId }, transaction, cancellationToken));
+            }
+            await InsertTimelineAsync(connection, transaction, transition.OrderId, transition.Entry, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task AppendTimelineAsync(string orderId, TimelineEntry entry, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await InsertTimelineAsync(connection, transaction, orderId, entry, cancellationToken);
+            return 0;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(string orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<TimelineEntry>)[.. (await connection.QueryAsync<TimelineRow>(Command(
+            "SELECT at, kind, message, data FROM order_events WHERE order_id = @orderId ORDER BY id", new { orderId }, null, cancellationToken)))
+            .Select(r => new TimelineEntry(At(r.At), r.Kind, r.Message, r.Data))], cancellationToken);
+
+    private static Task InsertTimelineAsync(DbConnection connection, DbTransaction transaction, string orderId, TimelineEntry entry, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Command("INSERT INTO order_events (order_id, at, kind, message, data) VALUES (@orderId, @at, @Kind, @Message, @DataJson)",
+            new { orderId, at = Ms(entry.At), entry.Kind, entry.Message, entry.DataJson }, transaction, cancellationToken));
+}

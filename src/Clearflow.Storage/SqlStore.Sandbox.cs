@@ -1,0 +1,130 @@
+using Clearflow.Application.Abstractions;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    private const string SandboxOrderColumns =
+        "id, idempotency_key, merchant_reference, amount, currency, return_url, notify_url, status, payment_id, reported_amount, created_at, updated_at";
+
+    private const string SandboxWebhookColumns =
+        "delivery_id, event_id, order_id, sequence, event_type, body, sign_correctly, notify_url, available_at, attempts, last_status_code, delivered_at";
+
+    private sealed class SandboxOrderRow
+    {
+        public string Id { get; set; } = "";
+        public string IdempotencyKey { get; set; } = "";
+        public string MerchantReference { get; set; } = "";
+        public long Amount { get; set; }
+        public string Currency { get; set; } = "";
+        public string ReturnUrl { get; set; } = "";
+        public string NotifyUrl { get; set; } = "";
+        public string Status { get; set; } = "";
+        public string? PaymentId { get; set; }
+        public long? ReportedAmount { get; set; }
+        public long CreatedAt { get; set; }
+        public long UpdatedAt { get; set; }
+
+        public SandboxOrderRecord ToRecord() => new(Id, IdempotencyKey, MerchantReference, Amount, Currency, ReturnUrl, NotifyUrl, Status, PaymentId,
+            ReportedAmount, At(CreatedAt), At(UpdatedAt));
+    }
+
+    private sealed class SandboxWebhookRow
+    {
+        public string DeliveryId { get; set; } = "";
+        public string EventId { get; set; } = "";
+        public string OrderId { get; set; } = "";
+        public long Sequence { get; set; }
+        public string EventType { get; set; } = "";
+        public byte[] Body { get; set; } = [];
+        public long SignCorrectly { get; set; }
+        public string NotifyUrl { get; set; } = "";
+        public long AvailableAt { get; set; }
+        public long Attempts { get; set; }
+        public long? LastStatusCode { get; set; }
+        public long? DeliveredAt { get; set; }
+
+        public SandboxWebhookRecord ToRecord() => new(DeliveryId, EventId, OrderId, (int)Sequence, EventType, Body, SignCorrectly != 0, NotifyUrl,
+            At(AvailableAt), (int)Attempts, (int?)LastStatusCode, At(DeliveredAt));
+    }
+
+    public Task<SandboxOrderRecord> InsertSandboxOrderAsync(SandboxOrderRecord order, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync(Command(
+                $"""
+                INSERT INTO sandbox_orders ({SandboxOrderColumns})
+                VALUES (@Id, @IdempotencyKey, @MerchantReference, @Amount, @Currency, @ReturnUrl, @NotifyUrl, @Status, NULL, NULL, @createdAt, @createdAt)
+                ON CONFLICT DO NOTHING
+                """,
+                new { order.Id, order.IdempotencyKey, order.MerchantReference, order.Amount, order.Currency, order.ReturnUrl, order.NotifyUrl, order.Status,
+                    createdAt = Ms(order.CreatedAt) }, transaction, cancellationToken));
+            return (await connection.QuerySingleAsync<SandboxOrderRow>(Command(
+                $"SELECT {SandboxOrderColumns} FROM sandbox_orders WHERE idempotency_key = @IdempotencyKey", new { order.IdempotencyKey }, transaction, cancellationToken))).ToRecord();
+        }, cancellationToken);
+
+    public Task<SandboxOrderRecord?> GetSandboxOrderAsync(string id, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<SandboxOrderRow>(Command(
+            $"SELECT {SandboxOrderColumns} FROM sandbox_orders WHERE id = @id", new { id }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            // A checkout is completed once; a pending one may still be completed with a final answer.
+            var updated = await connection.ExecuteAsync(Command(
+                """
+                UPDATE sandbox_orders SET status = @Status, payment_id = COALESCE(payment_id, @PaymentId), reported_amount = @ReportedAmount, updated_at = @at
+                WHERE id = @OrderId AND status IN ('created', 'pending')
+                """,
+                new { completion.Status, completion.PaymentId, completion.ReportedAmount, at = Ms(completion.At), completion.OrderId }, transaction, cancellationToken));
+            if (updated == 0)
+            {
+                return false;
+            }
+            foreach (var webhook in webhooks)
+            {
+                await connection.ExecuteAsync(Command(
+                    $"""
+                    INSERT INTO sandbox_webhooks ({SandboxWebhookColumns})
+                    VALUES (@DeliveryId, @EventId, @OrderId, @Sequence, @EventType, @Body, @signCorrectly, @NotifyUrl, @availableAt, 0, NULL, NULL)
+                    """,
+                    new { webhook.DeliveryId, webhook.EventId, webhook.OrderId, webhook.Sequence, webhook.EventType, webhook.Body,
+                        signCorrectly = webhook.SignCorrectly ? 1 : 0, webhook.NotifyUrl, availableAt = Ms(webhook.AvailableAt) }, transaction, cancellationToken));
+            }
+            return true;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<SandboxWebhookRecord>> ClaimDueSandboxWebhooksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var due = (await connection.QueryAsync<SandboxWebhookRow>(Command(
+                $"SELECT {SandboxWebhookColumns} FROM sandbox_webhooks WHERE delivered_at IS NULL AND available_at <= @now ORDER BY available_at, sequence LIMIT @limit",
+                new { now = Ms(now), limit }, transaction, cancellationToken))).ToList();
+            var claimed = new List<SandboxWebhookRecord>();
+            foreach (var row in due)
+            {
+                var taken = await connection.ExecuteAsync(Command(
+                    "UPDATE sandbox_webhooks SET available_at = @leaseEnd, attempts = attempts + 1 WHERE delivery_id = @DeliveryId AND available_at = @AvailableAt AND delivered_at IS NULL",
+                    new { leaseEnd = Ms(now + lease), row.DeliveryId, row.AvailableAt }, transaction, cancellationToken));
+                if (taken == 1)
+                {
+                    claimed.Add(row.ToRecord() with { Attempts = (int)row.Attempts + 1 });
+                }
+            }
+            return (IReadOnlyList<SandboxWebhookRecord>)claimed;
+        }, cancellationToken);
+
+    public Task RecordSandboxDeliveryAsync(string deliveryId, int? statusCode, DateTimeOffset? deliveredAt, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            """
+            UPDATE sandbox_webhooks SET last_status_code = @statusCode, delivered_at = @deliveredAt, available_at = COALESCE(@retryAt, available_at)
+            WHERE delivery_id = @deliveryId
+            """,
+            new { deliveryId, statusCode, deliveredAt = Ms(deliveredAt), retryAt = Ms(retryAt) }, transaction, cancellationToken)), cancellationToken);
+
+    public Task<IReadOnlyList<SandboxWebhookRecord>> ListSandboxWebhooksAsync(string orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<SandboxWebhookRecord>)[.. (await connection.QueryAsync<SandboxWebhookRow>(Command(
+            $"SELECT {SandboxWebhookColumns} FROM sandbox_webhooks WHERE order_id = @orderId ORDER BY sequence", new { orderId }, null, cancellationToken))).Select(r => r.ToRecord())],
+            cancellationToken);
+}

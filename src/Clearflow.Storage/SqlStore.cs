@@ -1,0 +1,109 @@
+using System.Data.Common;
+using System.Reflection;
+using Clearflow.Application.Abstractions;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+/// <summary>
+/// The storage port over plain SQL (Dapper). SQLite and PostgreSQL share every statement the two
+/// dialects agree on (<c>ON CONFLICT DO NOTHING</c>, <c>RETURNING</c>, partial indexes); the few
+/// that differ are virtual and overridden by the adapter.
+/// </summary>
+public abstract partial class SqlStore : IClearflowStore
+{
+    static SqlStore() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    public abstract string Kind { get; }
+
+    protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> in one transaction and commits it.</summary>
+    protected virtual async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    protected async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await work(connection);
+    }
+
+    protected static CommandDefinition Command(string sql, object? parameters, DbTransaction? transaction, CancellationToken cancellationToken) =>
+        new(sql, parameters, transaction, cancellationToken: cancellationToken);
+
+    protected static long Ms(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds();
+
+    protected static long? Ms(DateTimeOffset? instant) => instant?.ToUnixTimeMilliseconds();
+
+    protected static DateTimeOffset At(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    protected static DateTimeOffset? At(long? ms) => ms is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms.Value);
+
+    // ---- migrations ----
+
+    /// <summary>Folder of embedded migration scripts for this dialect.</summary>
+    protected abstract string MigrationFolder { get; }
+
+    /// <summary>Holds the migration lock for the duration of <paramref name="migrate"/> (many nodes may start at once).</summary>
+    protected abstract Task<T> WithMigrationLockAsync<T>(DbConnection connection, Func<Task<T>> migrate, CancellationToken cancellationToken);
+
+    public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken)
+    {
+        var scripts = LoadMigrations(MigrationFolder);
+        await using var connection = await OpenAsync(cancellationToken);
+        return await WithMigrationLockAsync(connection, async () =>
+        {
+            await connection.ExecuteAsync(Command(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                null, null, cancellationToken));
+            var applied = (await connection.QueryAsync<long>(Command("SELECT version FROM schema_migrations", null, null, cancellationToken))).ToHashSet();
+            var done = new List<int>();
+            foreach (var (version, name, sql) in scripts.Where(s => !applied.Contains(s.Version)))
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await connection.ExecuteAsync(Command(sql, null, transaction, cancellationToken));
+                await connection.ExecuteAsync(Command("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
+                    new { version, name, at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, transaction, cancellationToken));
+                await transaction.CommitAsync(cancellationToken);
+                done.Add(version);
+            }
+            return (IReadOnlyList<int>)done;
+        }, cancellationToken);
+    }
+
+    private static List<(int Version, string Name, string Sql)> LoadMigrations(string folder)
+    {
+        var assembly = typeof(SqlStore).Assembly;
+        var prefix = $"{assembly.GetName().Name}.Migrations.{folder}.";
+        var scripts = new List<(int, string, string)>();
+        foreach (var resource in assembly.GetManifestResourceNames().Where(r => r.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var name = resource[prefix.Length..^".sql".Length];
+            var version = int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            scripts.Add((version, name, reader.ReadToEnd()));
+        }
+        if (scripts.Count == 0)
+        {
+            throw new InvalidOperationException($"No migrations embedded for {folder}.");
+        }
+        return scripts;
+    }
+
+    // ---- system settings ----
+
+    public Task<string> GetOrAddSettingAsync(string name, string valueIfMissing, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync(Command("INSERT INTO system_settings (name, value) VALUES (@name, @value) ON CONFLICT DO NOTHING",
+                new { name, value = valueIfMissing }, transaction, cancellationToken));
+            return await connection.QuerySingleAsync<string>(Command("SELECT value FROM system_settings WHERE name = @name", new { name }, transaction, cancellationToken));
+        }, cancellationToken);
+}
