@@ -1,6 +1,15 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using Clearflow.Server.Cli;
+using Clearflow.Server.Hosting;
 
-app.MapGet("/", () => "Hello World!");
+if (Commands.IsCommand(args))
+{
+    return await Commands.RunAsync(args);
+}
 
-app.Run();
+var app = ClearflowHost.Build(args.SkipWhile(a => a == "serve").ToArray());
+await StartupTasks.PrepareAsync(app.Services, announceDemoKey: true, app.Lifetime.ApplicationStopping);
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, public so tests can reference the assembly's host.</summary>
+public partial class Program;

@@ -88,7 +88,8 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
 
     private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, IPaymentGateway gateway, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
+        // Storage keeps milliseconds; the first reply must not show more precision than later reads.
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds());
         var order = new OrderRecord(
             Id: ids.New(IdPrefixes.Order),
             MerchantId: merchantId,

@@ -1,0 +1,110 @@
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Merchants;
+using Clearflow.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Clearflow.Server.Cli;
+
+/// <summary>
+/// <c>clearflow [serve]</c>, <c>migrate</c>, <c>merchants create --name N</c>, <c>merchants list</c>,
+/// <c>keys issue --merchant ID [--mode test|live]</c>, <c>demo-key</c>. Each runs against the configured
+/// store with the same composition as the server, without listening.
+/// </summary>
+public static class Commands
+{
+    public const string Usage = """
+        Usage: clearflow [command] [options]
+          serve                                 run the server (default)
+          migrate                               apply pending schema migrations and exit
+          merchants create --name NAME          create a merchant; prints its id
+          merchants list                        list merchants
+          keys issue --merchant ID [--mode test|live]
+                                                issue a secret API key (shown once; only its hash is stored)
+          demo-key                              print the demo merchant's test secret key
+        Store: CLEARFLOW_DATABASE (or Clearflow:Database); default SQLite under ./data.
+        """;
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && args[0] != "serve";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args[0] is "help" or "--help" or "-h")
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        await using var app = ClearflowHost.Build([]);
+        var services = app.Services;
+        var store = services.GetRequiredService<IClearflowStore>();
+        var cancel = CancellationToken.None;
+        await store.MigrateAsync(cancel);
+        using var scope = services.CreateScope();
+        var sp = scope.ServiceProvider;
+
+        switch (args)
+        {
+            case ["migrate", ..]:
+                Console.WriteLine($"Store {store.Kind} is at the latest schema.");
+                return 0;
+            case ["merchants", "create", ..]:
+            {
+                var name = Option(args, "--name");
+                if (name is null)
+                {
+                    return Fail("merchants create needs --name NAME.");
+                }
+                var created = await sp.GetRequiredService<CreateMerchant>().HandleAsync(name, cancel);
+                if (!created.IsSuccess)
+                {
+                    return Fail(created.Error!.Errors!.Values.First()[0]);
+                }
+                Console.WriteLine($"Merchant {created.Value!.Id} \"{created.Value.Name}\" created. Issue a key: clearflow keys issue --merchant {created.Value.Id}");
+                return 0;
+            }
+            case ["merchants", "list", ..]:
+                foreach (var merchant in await store.ListMerchantsAsync(cancel))
+                {
+                    Console.WriteLine($"{merchant.Id}\t{merchant.Name}\t{merchant.CreatedAt:O}");
+                }
+                return 0;
+            case ["keys", "issue", ..]:
+            {
+                var merchantId = Option(args, "--merchant");
+                if (merchantId is null)
+                {
+                    return Fail("keys issue needs --merchant ID.");
+                }
+                var issued = await sp.GetRequiredService<IssueApiKey>().HandleAsync(merchantId, Option(args, "--mode") ?? "test", cancel);
+                if (!issued.IsSuccess)
+                {
+                    return Fail(issued.Error!.Detail + (issued.Error.Errors is { } e ? " " + string.Join(" ", e.Values.SelectMany(v => v)) : ""));
+                }
+                Console.WriteLine(issued.Value!.SecretKey);
+                Console.Error.WriteLine($"Key {issued.Value.Record.Id} for {merchantId}. Store it now: Clearflow keeps only its hash.");
+                return 0;
+            }
+            case ["demo-key", ..]:
+            {
+                var options = services.GetRequiredService<IOptions<ClearflowOptions>>().Value;
+                var demo = await sp.GetRequiredService<EnsureDemoMerchant>()
+                    .HandleAsync(Environment.GetEnvironmentVariable("CLEARFLOW_DEMO_SECRET_KEY"), options.DemoKeyFile, cancel);
+                Console.WriteLine(demo.SecretKey);
+                return 0;
+            }
+            default:
+                return Fail($"Unknown command '{string.Join(' ', args)}'.\n{Usage}");
+        }
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 2;
+    }
+}

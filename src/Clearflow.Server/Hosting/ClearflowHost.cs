@@ -1,0 +1,77 @@
+using Clearflow.Application;
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
+using Clearflow.Gateways;
+using Clearflow.Server.Endpoints;
+using Clearflow.Server.Http;
+using Clearflow.Server.Http.OpenApi;
+using Clearflow.Server.Sandbox;
+using Clearflow.Server.Shop;
+using Clearflow.Server.Workers;
+using Clearflow.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace Clearflow.Server.Hosting;
+
+/// <summary>Builds the Clearflow web host; used by <c>Program</c> and by the tests, so both run the same composition.</summary>
+public static class ClearflowHost
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (Environment.GetEnvironmentVariable("CLEARFLOW_DATABASE") is { Length: > 0 } database)
+        {
+            builder.Configuration["Clearflow:Database"] = database;
+        }
+        configure?.Invoke(builder);
+
+        var services = builder.Services;
+        services.AddOptions<ClearflowOptions>().BindConfiguration("Clearflow").ValidateOnStart();
+        services.AddSingleton<IClearflowStore>(sp => StorageConfiguration.Create(sp.GetRequiredService<IOptions<ClearflowOptions>>().Value.DatabaseOrDefault));
+        services.AddSingleton<IMerchantStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IOrderStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IInboxStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<ISystemSettings>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<ISandboxStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IPublicUrls, PublicUrls>();
+        services.AddSingleton<InboxSignal>();
+        services.AddSingleton<IInboxSignal>(sp => sp.GetRequiredService<InboxSignal>());
+        services.AddSingleton<DemoMerchantContext>();
+        services.AddSingleton<SandboxWebhookSignal>();
+        services.AddScoped<CompleteSandboxCheckout>();
+        services.AddClearflowApplication();
+        services.AddClearflowGateways();
+        services.AddHttpClient();
+        services.AddHostedService<InboxProcessor>();
+        services.AddHostedService<SandboxWebhookSender>();
+
+        services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<GlobalExceptionHandler>();
+        services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyAuthentication.MerchantPolicy, p => p.RequireClaim(ApiKeyAuthentication.MerchantIdClaim))
+            .AddPolicy(ApiKeyAuthentication.OrderReaderPolicy, p => p.RequireAssertion(c =>
+                c.User.HasClaim(x => x.Type is ApiKeyAuthentication.MerchantIdClaim or ApiKeyAuthentication.ClientSecretClaim)));
+        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>().AddOperationTransformer<RequestBodyDocTransformer>());
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("Clearflow API"));
+        app.MapOrdersApi();
+        app.MapGatewaysApi();
+        app.MapSandboxSite();
+        app.MapDemoShop();
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription().AllowAnonymous();
+        return app;
+    }
+}

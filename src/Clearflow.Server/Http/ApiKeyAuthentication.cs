@@ -1,0 +1,71 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Clearflow.Application.Common;
+using Clearflow.Application.Merchants;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Clearflow.Server.Http;
+
+/// <summary>
+/// <c>Authorization: Bearer ...</c> with either a merchant secret key (<c>sk_test_...</c>, <c>sk_live_...</c>)
+/// or an order's client secret (<c>ord_..._secret_...</c>), which reads that one order and nothing else.
+/// </summary>
+public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AuthenticateApiKey authenticate)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+    public const string MerchantIdClaim = "merchant_id";
+    public const string ClientSecretClaim = "client_secret";
+    public const string MerchantPolicy = "merchant";
+    public const string OrderReaderPolicy = "order_reader";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        string? token = null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header["Bearer ".Length..].Trim();
+        }
+        else if (Request.Query.TryGetValue("client_secret", out var fromQuery))
+        {
+            // Browsers' EventSource cannot set headers; a client secret may come in the query instead.
+            token = fromQuery.ToString();
+        }
+        if (string.IsNullOrEmpty(token))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (token.StartsWith("sk_", StringComparison.Ordinal))
+        {
+            var key = await authenticate.HandleAsync(token, Context.RequestAborted);
+            if (key is null)
+            {
+                return AuthenticateResult.Fail("The API key is not valid.");
+            }
+            var identity = new ClaimsIdentity([new Claim(MerchantIdClaim, key.MerchantId), new Claim("key_id", key.Id), new Claim("mode", key.Mode)], SchemeName);
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        }
+        if (token.Contains("_secret_", StringComparison.Ordinal))
+        {
+            // Checked against the order itself by the use case (constant-time); here it is only carried.
+            var identity = new ClaimsIdentity([new Claim(ClientSecretClaim, token)], SchemeName);
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        }
+        return AuthenticateResult.Fail("The bearer token is neither a secret key nor a client secret.");
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        var failure = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
+        return ProblemResults.WriteAsync(Context, new Problem(401, "unauthenticated", "Authentication required.",
+            failure ?? "Send 'Authorization: Bearer sk_test_...' with your secret key (or an order's client secret to read that order)."));
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        ProblemResults.WriteAsync(Context, new Problem(403, "forbidden", "Not allowed with this credential.",
+            "A client secret can only read its own order. This operation needs the merchant's secret key."));
+}

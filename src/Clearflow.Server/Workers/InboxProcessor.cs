@@ -1,0 +1,87 @@
+using System.Threading.Channels;
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Payments;
+
+namespace Clearflow.Server.Workers;
+
+/// <summary>In-process wake-up for the inbox processor: a bounded channel of event ids.</summary>
+public sealed class InboxSignal : IInboxSignal
+{
+    private readonly Channel<string> _channel = Channel.CreateBounded<string>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public void Notify(string inboxEventId) => _channel.Writer.TryWrite(inboxEventId);
+
+    public ChannelReader<string> Reader => _channel.Reader;
+}
+
+/// <summary>
+/// Thin worker: processes inbox events as soon as they are signalled, and sweeps for due ones every
+/// few seconds so that events stored by another node, deferred ones, or ones a crash interrupted are
+/// never left behind. The signal is only a shortcut; the sweep is what guarantees progress.
+/// </summary>
+public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal signal, TimeProvider clock, ILogger<InboxProcessor> logger) : BackgroundService
+{
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(2);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(ProcessSignalledAsync(stoppingToken), SweepAsync(stoppingToken));
+
+    private async Task ProcessSignalledAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var id in signal.Reader.ReadAllAsync(stoppingToken))
+            {
+                await ProcessAsync(id, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SweepAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SweepInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    using var scope = scopes.CreateScope();
+                    var due = await scope.ServiceProvider.GetRequiredService<IInboxStore>().ListDueInboxEventIdsAsync(clock.GetUtcNow(), 100, stoppingToken);
+                    foreach (var id in due)
+                    {
+                        await ProcessAsync(id, stoppingToken);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Inbox sweep failed; retrying at the next tick");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ProcessAsync(string inboxEventId, CancellationToken stoppingToken)
+    {
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var outcome = await scope.ServiceProvider.GetRequiredService<ProcessInboxEvent>().HandleAsync(inboxEventId, stoppingToken);
+            if (outcome is not null)
+            {
+                logger.LogInformation("Inbox event {InboxEventId}: {Outcome}", inboxEventId, outcome);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // The claim's lease runs out and the sweep takes the event again.
+            logger.LogError(ex, "Processing inbox event {InboxEventId} failed; it will be retried", inboxEventId);
+        }
+    }
+}
