@@ -25,8 +25,6 @@ public static class ClearflowHost
         {
             builder.Configuration["Clearflow:Database"] = database;
         }
-        configure?.Invoke(builder);
-
         var services = builder.Services;
         services.AddOptions<ClearflowOptions>().BindConfiguration("Clearflow").ValidateOnStart();
         services.AddSingleton<IClearflowStore>(sp => StorageConfiguration.Create(sp.GetRequiredService<IOptions<ClearflowOptions>>().Value.DatabaseOrDefault));
@@ -58,6 +56,9 @@ public static class ClearflowHost
             .AddPolicy(ApiKeyAuthentication.OrderReaderPolicy, p => p.RequireAssertion(c =>
                 c.User.HasClaim(x => x.Type is ApiKeyAuthentication.MerchantIdClaim or ApiKeyAuthentication.ClientSecretClaim)));
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>().AddOperationTransformer<RequestBodyDocTransformer>());
+
+        // Last, so tests and embedders can override configuration and replace services.
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
