@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every Clearflow test on a fresh machine, installing what is missing first:
+# PostgreSQL server binaries (the suite starts its own throwaway server) and Chromium (browser tests).
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]} ..."
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+set +e
+dotnet test Clearflow.slnx --nologo 2>&1 | tee "$results/out.txt" \
+  | grep -E --line-buffered "^\s*(Passed|Failed)!|^\s+Failed |error|Error Message|^\s+(Assert|Expected|Actual)" 
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line for the whole run, summed over the test assemblies.
+awk -F'[:,]' '/(Passed|Failed)! *- *Failed:/ { failed += $2; passed += $4; skipped += $6 }
+  END { printf "Tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$results/out.txt"
+if [ "$status" -eq 0 ] && ! grep -qE "(Passed|Failed)! *- *Failed:" "$results/out.txt"; then
+  echo "No test ran." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,64 @@
+using Clearflow.TestSupport;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace Clearflow.Server.Tests;
+
+/// <summary>
+/// The demo shop's Pay flow in a real browser: Debian's Chromium driven by Playwright (never
+/// `playwright install`: the machine has no internet, so the browser comes from the OS).
+/// </summary>
+public abstract class DemoShopBrowserTests(ServerEnvironment environment, StoreKind kind)
+{
+    private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("CLEARFLOW_CHROMIUM") ?? "/usr/bin/chromium";
+
+    private static async Task<(IPlaywright, IBrowser)> LaunchAsync()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"Chromium not found at {ChromiumPath}: run ./test.sh (it installs the chromium package) or set CLEARFLOW_CHROMIUM.");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        return (playwright, browser);
+    }
+
+    [Theory]
+    [InlineData("Pay successfully", "succeeded", "Payment succeeded")]
+    [InlineData("Fail the payment", "failed", "Payment failed")]
+    public async Task Pay_opens_the_sandbox_checkout_and_the_processing_screen_shows_the_final_status(string button, string status, string label)
+    {
+        var host = await environment.HostAsync(kind);
+        var (playwright, browser) = await LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = host.BaseAddress.ToString() });
+        page.SetDefaultTimeout(20_000);
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.GetByTestId("price")).ToHaveTextAsync("₹499.00");
+        await page.GetByTestId("pay").ClickAsync();
+
+        await page.WaitForURLAsync("**/sandbox/checkout/**");
+        await Assertions.Expect(page.GetByTestId("amount")).ToHaveTextAsync("INR 499.00");
+        await page.GetByRole(AriaRole.Button, new() { Name = button }).ClickAsync();
+
+        await page.WaitForURLAsync("**/shop/processing?order_id=*");
+        var statusElement = page.GetByTestId("status");
+        await Assertions.Expect(statusElement).ToHaveTextAsync(label, new() { Timeout = 20_000 });
+        Assert.Equal(status, await statusElement.GetAttributeAsync("data-order-status"));
+
+        // What the screen shows is what the API says.
+        var orderId = new Uri(page.Url).Query.Split("order_id=")[1];
+        using var api = host.CreateClient();
+        Assert.Equal(status, (await Api.GetOrderAsync(api, Uri.UnescapeDataString(orderId))).GetProperty("status").GetString());
+    }
+}
+
+[Collection(ServerCollection.Name)]
+public sealed class DemoShopBrowserOnSqlite(ServerEnvironment environment) : DemoShopBrowserTests(environment, StoreKind.Sqlite);
+
+[Collection(ServerCollection.Name)]
+public sealed class DemoShopBrowserOnPostgres(ServerEnvironment environment) : DemoShopBrowserTests(environment, StoreKind.Postgres);
