@@ -45,6 +45,7 @@ public static class ClearflowHost
         services.AddHttpClient();
         services.AddHostedService<InboxProcessor>();
         services.AddHostedService<SandboxWebhookSender>();
+        services.AddHostedService<IdempotencyKeyPurger>();
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         services.AddProblemDetails();

@@ -169,7 +169,7 @@ public static class SandboxSite
             </style></head>
             <body><main class="card">
               <span class="badge">Sandbox gateway · no real money</span>
-              <h1>Pay {{enc(order.Currency)}}</h1>
+              <h1>Checkout</h1>
               <div class="amount" data-testid="amount">{{enc(order.Currency)}} {{major}}</div>
               <p>Reference <code>{{enc(order.MerchantReference)}}</code></p>
               {{(open ? $$"""
