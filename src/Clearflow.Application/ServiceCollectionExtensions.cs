@@ -1,8 +1,10 @@
+using Clearflow.Application.Checks;
 using Clearflow.Application.Common;
 using Clearflow.Application.Merchants;
 using Clearflow.Application.Orders.CreateOrder;
 using Clearflow.Application.Orders.GetOrder;
 using Clearflow.Application.Payments;
+using Clearflow.Application.Reports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -24,6 +26,15 @@ public static class ServiceCollectionExtensions
         services.AddScoped<ReceiveWebhook>();
         services.AddScoped<ReceiveCallback>();
         services.AddScoped<ProcessInboxEvent>();
+        services.AddScoped<ApplyGatewayObservation>();
+        services.AddScoped<GetMerchantSettings>();
+        services.AddScoped<UpdateMerchantSettings>();
+        services.AddScoped<CheckOrderStatus>();
+        services.AddScoped<RunDueStatusChecks>();
+        services.AddScoped<RecheckOrder>();
+        services.AddScoped<RunEndOfDaySweep>();
+        services.AddScoped<RunDueEndOfDaySweeps>();
+        services.AddScoped<GetDailyReport>();
         return services;
     }
 }

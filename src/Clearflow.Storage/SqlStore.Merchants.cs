@@ -45,6 +45,10 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (IReadOnlyList<MerchantRecord>)[.. (await connection.QueryAsync<MerchantRow>(Command(
             "SELECT id, name, settings, created_at FROM merchants ORDER BY created_at, id", null, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
+    public Task UpdateMerchantSettingsAsync(string merchantId, string settingsJson, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "UPDATE merchants SET settings = @settingsJson WHERE id = @merchantId", new { merchantId, settingsJson }, transaction, cancellationToken)), cancellationToken);
+
     public Task<bool> AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """

@@ -9,7 +9,8 @@ public abstract partial class SqlStore
 {
     private const string OrderColumns =
         "id, merchant_id, receipt, amount, currency, amount_paid, amount_refunded, status, status_reason, gateway, customer_id, customer_email, " +
-        "customer_phone, customer_name, metadata, return_url, client_secret, idempotency_key, created_at, updated_at";
+        "customer_phone, customer_name, metadata, return_url, client_secret, idempotency_key, created_at, updated_at, " +
+        "next_check_at, check_count, check_failures, last_checked_at, last_gateway_status, checks_started_at, compensation_required_at";
 
     private sealed class OrderRow
     {
@@ -33,10 +34,26 @@ public abstract partial class SqlStore
         public string IdempotencyKey { get; set; } = "";
         public long CreatedAt { get; set; }
         public long UpdatedAt { get; set; }
+        public long? NextCheckAt { get; set; }
+        public long CheckCount { get; set; }
+        public long CheckFailures { get; set; }
+        public long? LastCheckedAt { get; set; }
+        public string? LastGatewayStatus { get; set; }
+        public long? ChecksStartedAt { get; set; }
+        public long? CompensationRequiredAt { get; set; }
 
         public OrderRecord ToRecord() => new(Id, MerchantId, Receipt, Amount, Currency, AmountPaid, AmountRefunded,
             OrderStatusNames.FromWire(Status), StatusReason, Gateway, new CustomerRecord(CustomerId, CustomerEmail, CustomerPhone, CustomerName),
-            Metadata, ReturnUrl, ClientSecret, IdempotencyKey, At(CreatedAt), At(UpdatedAt));
+            Metadata, ReturnUrl, ClientSecret, IdempotencyKey, At(CreatedAt), At(UpdatedAt))
+        {
+            NextCheckAt = At(NextCheckAt),
+            CheckCount = (int)CheckCount,
+            CheckFailures = (int)CheckFailures,
+            LastCheckedAt = At(LastCheckedAt),
+            LastGatewayStatus = LastGatewayStatus,
+            ChecksStartedAt = At(ChecksStartedAt),
+            CompensationRequiredAt = At(CompensationRequiredAt),
+        };
     }
 
     private sealed class AttemptRow
@@ -68,7 +85,8 @@ public abstract partial class SqlStore
                 $"""
                 INSERT INTO orders ({OrderColumns})
                 VALUES (@Id, @MerchantId, @Receipt, @Amount, @Currency, @AmountPaid, @AmountRefunded, @status, @StatusReason, @Gateway, @customerId,
-                        @customerEmail, @customerPhone, @customerName, @MetadataJson, @ReturnUrl, @ClientSecret, @IdempotencyKey, @createdAt, @updatedAt)
+                        @customerEmail, @customerPhone, @customerName, @MetadataJson, @ReturnUrl, @ClientSecret, @IdempotencyKey, @createdAt, @updatedAt,
+                        @nextCheckAt, 0, 0, NULL, NULL, NULL, NULL)
                 ON CONFLICT DO NOTHING
                 """,
                 new
@@ -77,7 +95,7 @@ public abstract partial class SqlStore
                     status = order.Status.ToWire(), order.StatusReason, order.Gateway,
                     customerId = order.Customer.Id, customerEmail = order.Customer.Email, customerPhone = order.Customer.Phone, customerName = order.Customer.Name,
                     order.MetadataJson, order.ReturnUrl, order.ClientSecret, order.IdempotencyKey,
-                    createdAt = Ms(order.CreatedAt), updatedAt = Ms(order.UpdatedAt),
+                    createdAt = Ms(order.CreatedAt), updatedAt = Ms(order.UpdatedAt), nextCheckAt = Ms(order.NextCheckAt),
                 }, transaction, cancellationToken));
             if (inserted == 0)
             {
@@ -95,7 +113,7 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
             $"SELECT {OrderColumns} FROM orders WHERE merchant_id = @merchantId AND receipt = @receipt", new { merchantId, receipt }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
-    public Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, CancellationToken cancellationToken) =>
+    public Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, DateTimeOffset firstCheckAt, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             var inserted = await connection.ExecuteAsync(Command(
@@ -110,6 +128,9 @@ public abstract partial class SqlStore
             {
                 return false;
             }
+            await connection.ExecuteAsync(Command(
+                $"UPDATE orders SET next_check_at = @firstCheckAt, checks_started_at = @startedAt WHERE id = @OrderId AND status IN ({OpenStatusList})",
+                new { firstCheckAt = Ms(firstCheckAt), startedAt = Ms(attempt.CreatedAt), attempt.OrderId }, transaction, cancellationToken));
             await InsertTimelineAsync(connection, transaction, attempt.OrderId, entry, cancellationToken);
             return true;
         }, cancellationToken);
@@ -136,6 +157,9 @@ public abstract partial class SqlStore
             // transitions only one can match, and a status never moves backwards.
             var parameters = new DynamicParameters(new
             {
+                // Final or with an operator: leaves the poller's partial index.
+                stopChecks = OrderStateMachine.IsFinal(transition.To) || transition.To == OrderStatus.RequiresReview ? 1 : 0,
+                compensate = transition.RequiresCompensation ? 1 : 0,
                 to = transition.To.ToWire(),
                 reason = transition.Reason,
                 amountPaid = transition.AmountPaid,
@@ -151,7 +175,9 @@ public abstract partial class SqlStore
             var updated = await connection.ExecuteAsync(Command(
                 $"""
                 UPDATE orders
-                SET status = @to, status_reason = @reason, amount_paid = COALESCE(@amountPaid, amount_paid), updated_at = @at
+                SET status = @to, status_reason = @reason, amount_paid = COALESCE(@amountPaid, amount_paid), updated_at = @at,
+                    next_check_at = CASE WHEN @stopChecks = 1 THEN NULL ELSE next_check_at END,
+                    compensation_required_at = CASE WHEN @compensate = 1 THEN @at ELSE compensation_required_at END
                 WHERE id = @orderId AND status IN ({string.Join(", ", from)})
                 """, parameters, transaction, cancellationToken));
             if (updated == 0)
@@ -164,9 +190,16 @@ public abstract partial class SqlStore
                     new { status = transition.AttemptStatus, at = Ms(transition.Entry.At), id = transition.AttemptId }, transaction, cancellationToken));
             }
             await InsertTimelineAsync(connection, transaction, transition.OrderId, transition.Entry, cancellationToken);
+            if (transition.Notify is { } message)
+            {
+                await InsertOutboxAsync(connection, transaction, message, cancellationToken);
+            }
             return true;
         }, cancellationToken);
     }
+
+    /// <summary>Statuses from which an order may still change by itself.</summary>
+    private const string OpenStatusList = "'created', 'pending', 'unknown'";
 
     public Task AppendTimelineAsync(string orderId, TimelineEntry entry, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>

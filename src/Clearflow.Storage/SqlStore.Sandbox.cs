@@ -6,7 +6,8 @@ namespace Clearflow.Storage;
 public abstract partial class SqlStore
 {
     private const string SandboxOrderColumns =
-        "id, idempotency_key, merchant_reference, amount, currency, return_url, notify_url, status, payment_id, reported_amount, created_at, updated_at";
+        "id, idempotency_key, merchant_reference, amount, currency, return_url, notify_url, status, payment_id, reported_amount, created_at, updated_at, " +
+        "status_queries, last_query_failed, status_failure_mode";
 
     private const string SandboxWebhookColumns =
         "delivery_id, event_id, order_id, sequence, event_type, body, sign_correctly, notify_url, available_at, attempts, last_status_code, delivered_at";
@@ -25,9 +26,12 @@ public abstract partial class SqlStore
         public long? ReportedAmount { get; set; }
         public long CreatedAt { get; set; }
         public long UpdatedAt { get; set; }
+        public long StatusQueries { get; set; }
+        public long LastQueryFailed { get; set; }
+        public string? StatusFailureMode { get; set; }
 
         public SandboxOrderRecord ToRecord() => new(Id, IdempotencyKey, MerchantReference, Amount, Currency, ReturnUrl, NotifyUrl, Status, PaymentId,
-            ReportedAmount, At(CreatedAt), At(UpdatedAt));
+            ReportedAmount, At(CreatedAt), At(UpdatedAt)) { StatusQueries = (int)StatusQueries };
     }
 
     private sealed class SandboxWebhookRow
@@ -55,7 +59,7 @@ public abstract partial class SqlStore
             await connection.ExecuteAsync(Command(
                 $"""
                 INSERT INTO sandbox_orders ({SandboxOrderColumns})
-                VALUES (@Id, @IdempotencyKey, @MerchantReference, @Amount, @Currency, @ReturnUrl, @NotifyUrl, @Status, NULL, NULL, @createdAt, @createdAt)
+                VALUES (@Id, @IdempotencyKey, @MerchantReference, @Amount, @Currency, @ReturnUrl, @NotifyUrl, @Status, NULL, NULL, @createdAt, @createdAt, 0, 0, NULL)
                 ON CONFLICT DO NOTHING
                 """,
                 new { order.Id, order.IdempotencyKey, order.MerchantReference, order.Amount, order.Currency, order.ReturnUrl, order.NotifyUrl, order.Status,
@@ -68,16 +72,44 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<SandboxOrderRow>(Command(
             $"SELECT {SandboxOrderColumns} FROM sandbox_orders WHERE id = @id", new { id }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
+    public Task<SandboxStatusQuery?> QuerySandboxStatusAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            // Right-hand sides read the row as it was before this statement, in both dialects.
+            var row = await connection.QuerySingleOrDefaultAsync<SandboxOrderRow>(Command(
+                $"""
+                UPDATE sandbox_orders SET
+                    status_queries = status_queries + 1,
+                    last_query_failed = CASE WHEN status_failures_left > 0 THEN 1 ELSE 0 END,
+                    status_failures_left = CASE WHEN status_failures_left > 0 THEN status_failures_left - 1 ELSE 0 END,
+                    status = CASE WHEN status_failures_left = 0 AND status = 'pending' AND pending_checks_left = 1 AND eventual_status IS NOT NULL
+                                  THEN eventual_status ELSE status END,
+                    pending_checks_left = CASE WHEN status_failures_left = 0 AND status = 'pending' AND pending_checks_left > 0
+                                               THEN pending_checks_left - 1 ELSE pending_checks_left END,
+                    updated_at = @now
+                WHERE id = @id
+                RETURNING {SandboxOrderColumns}
+                """, new { id, now = Ms(now) }, transaction, cancellationToken));
+            return row is null ? null : new SandboxStatusQuery(row.ToRecord(), row.LastQueryFailed == 1 ? row.StatusFailureMode ?? "error" : null);
+        }, cancellationToken);
+
+    public Task<bool> SetSandboxStatusFailuresAsync(string id, int statusFailures, string failureMode, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+            "UPDATE sandbox_orders SET status_failures_left = @statusFailures, status_failure_mode = @failureMode WHERE id = @id",
+            new { id, statusFailures, failureMode }, transaction, cancellationToken)) == 1, cancellationToken);
+
     public Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             // A checkout is completed once; a pending one may still be completed with a final answer.
             var updated = await connection.ExecuteAsync(Command(
                 """
-                UPDATE sandbox_orders SET status = @Status, payment_id = COALESCE(payment_id, @PaymentId), reported_amount = @ReportedAmount, updated_at = @at
+                UPDATE sandbox_orders SET status = @Status, payment_id = COALESCE(payment_id, @PaymentId), reported_amount = @ReportedAmount, updated_at = @at,
+                    pending_checks_left = @PendingChecks, eventual_status = @EventualStatus
                 WHERE id = @OrderId AND status IN ('created', 'pending')
                 """,
-                new { completion.Status, completion.PaymentId, completion.ReportedAmount, at = Ms(completion.At), completion.OrderId }, transaction, cancellationToken));
+                new { completion.Status, completion.PaymentId, completion.ReportedAmount, at = Ms(completion.At), completion.OrderId,
+                    completion.PendingChecks, completion.EventualStatus }, transaction, cancellationToken));
             if (updated == 0)
             {
                 return false;

@@ -85,7 +85,7 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var order = await NewOrderAsync(await NewMerchantAsync());
         var attempt = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", "ref-" + Guid.NewGuid(), "created", "{}", T0, T0);
-        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), None));
+        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), None));
         Assert.Equal(attempt, await Store.FindAttemptByReferenceAsync("sandbox", attempt.GatewayReference, None));
 
         var toSucceeded = new StatusTransition(order.Id, OrderStateMachine.SuccessPredecessors, OrderStatus.Succeeded, "paid", 49_900, attempt.Id, "succeeded",

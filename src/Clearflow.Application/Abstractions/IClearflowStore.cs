@@ -7,7 +7,8 @@ namespace Clearflow.Application.Abstractions;
 /// both held to the same contract test suite. Its parts are split by concern so a use case
 /// asks only for what it touches.
 /// </summary>
-public interface IClearflowStore : IMerchantStore, IOrderStore, IIdempotencyStore, IInboxStore, ISystemSettings, ISandboxStore
+public interface IClearflowStore : IMerchantStore, IOrderStore, IIdempotencyStore, IInboxStore, ISystemSettings, ISandboxStore,
+    IStatusCheckStore, IOutboxStore, IDailyRunStore, ISingletonLock
 {
     /// <summary>"sqlite" or "postgresql".</summary>
     string Kind { get; }
@@ -22,6 +23,7 @@ public interface IMerchantStore
     Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken);
     Task<MerchantRecord?> FindMerchantByNameAsync(string name, CancellationToken cancellationToken);
     Task<IReadOnlyList<MerchantRecord>> ListMerchantsAsync(CancellationToken cancellationToken);
+    Task UpdateMerchantSettingsAsync(string merchantId, string settingsJson, CancellationToken cancellationToken);
 
     /// <summary>Adds a key; false when a key with the same hash exists already.</summary>
     Task<bool> AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
@@ -35,8 +37,11 @@ public interface IOrderStore
     Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken);
     Task<OrderRecord?> FindOrderByReceiptAsync(string merchantId, string receipt, CancellationToken cancellationToken);
 
-    /// <summary>Adds a payment attempt; false when the order already has one with this id.</summary>
-    Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, CancellationToken cancellationToken);
+    /// <summary>
+    /// Adds a payment attempt; false when one with this id exists. The customer is at the gateway now:
+    /// status checks start, the first at <paramref name="firstCheckAt"/>.
+    /// </summary>
+    Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, DateTimeOffset firstCheckAt, CancellationToken cancellationToken);
     Task<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(string orderId, CancellationToken cancellationToken);
     Task<AttemptRecord?> FindAttemptByReferenceAsync(string gateway, string gatewayReference, CancellationToken cancellationToken);
 
@@ -88,4 +93,50 @@ public interface ISystemSettings
 {
     /// <summary>Returns the stored value, storing <paramref name="valueIfMissing"/> first if there is none.</summary>
     Task<string> GetOrAddSettingAsync(string name, string valueIfMissing, CancellationToken cancellationToken);
+}
+
+public interface IStatusCheckStore
+{
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> orders whose check is due, pushing their next check to
+    /// <paramref name="leaseEnd"/> in the same statement, so each due time is claimed by one worker on
+    /// one node (PostgreSQL: <c>FOR UPDATE SKIP LOCKED</c>).
+    /// </summary>
+    Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Writes what a check found and when the next is due (counts answered checks and consecutive failures).</summary>
+    Task RecordStatusCheckAsync(StatusCheckRecord check, CancellationToken cancellationToken);
+
+    /// <summary>Orders of a merchant created in [from, to) that are not final (requires_review included).</summary>
+    Task<IReadOnlyList<OrderRecord>> ListOpenOrdersCreatedBetweenAsync(string merchantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StatusTotal>> TotalsByStatusAsync(string merchantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+}
+
+public interface IOutboxStore
+{
+    /// <summary>Queues a message; false when one with the same dedupe key exists.</summary>
+    Task<bool> AddOutboxMessageAsync(OutboxMessage message, CancellationToken cancellationToken);
+    Task<IReadOnlyList<OutboxMessage>> ListOutboxMessagesAsync(string merchantId, string? orderId, CancellationToken cancellationToken);
+}
+
+public interface IDailyRunStore
+{
+    /// <summary>
+    /// Claims the run of (merchant, date); false when it finished already or another node started it
+    /// less than <paramref name="staleAfter"/> ago. A run that died is taken over after that.
+    /// </summary>
+    Task<bool> TryStartDailyRunAsync(string merchantId, string reportDate, DateTimeOffset now, TimeSpan staleAfter, CancellationToken cancellationToken);
+
+    /// <summary>Stores the report and queues its notification in one transaction.</summary>
+    Task CompleteDailyRunAsync(string merchantId, string reportDate, DateTimeOffset now, string reportJson, OutboxMessage notify, CancellationToken cancellationToken);
+
+    Task<DailyRunRecord?> GetDailyRunAsync(string merchantId, string reportDate, CancellationToken cancellationToken);
+}
+
+/// <summary>A cluster-wide "only one of us does this now" (PostgreSQL advisory lock; in-process on SQLite).</summary>
+public interface ISingletonLock
+{
+    /// <summary>The held lock, or null when another holder has it. Dispose to release.</summary>
+    Task<IAsyncDisposable?> TryAcquireSingletonAsync(string name, CancellationToken cancellationToken);
 }

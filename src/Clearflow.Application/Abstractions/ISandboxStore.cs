@@ -10,6 +10,16 @@ public interface ISandboxStore
     Task<SandboxOrderRecord> InsertSandboxOrderAsync(SandboxOrderRecord order, CancellationToken cancellationToken);
     Task<SandboxOrderRecord?> GetSandboxOrderAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Answers one status query the way the order's behaviour says, in one statement: counts it, spends
+    /// a scripted failure if one is left (<see cref="SandboxStatusQuery.Failed"/>), or counts down a
+    /// scripted "pending for N checks" and then settles the order.
+    /// </summary>
+    Task<SandboxStatusQuery?> QuerySandboxStatusAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Scripts the next <paramref name="statusFailures"/> status queries to fail with <paramref name="failureMode"/>.</summary>
+    Task<bool> SetSandboxStatusFailuresAsync(string id, int statusFailures, string failureMode, CancellationToken cancellationToken);
+
     /// <summary>Completes an open checkout and queues its webhooks in one transaction; false when it was already completed.</summary>
     Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken);
 
@@ -30,9 +40,18 @@ public sealed record SandboxOrderRecord(
     string? PaymentId,
     long? ReportedAmount,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    public int StatusQueries { get; init; }
+}
 
-public sealed record SandboxCompletion(string OrderId, string Status, string PaymentId, long? ReportedAmount, DateTimeOffset At);
+/// <param name="Failed">this query must fail: "error" (answer 5xx) or "timeout" (never answer); null otherwise</param>
+public sealed record SandboxStatusQuery(SandboxOrderRecord Order, string? Failed);
+
+/// <param name="PendingChecks">with status "pending": settle after this many status queries</param>
+/// <param name="EventualStatus">what it settles to: "succeeded" or "failed"</param>
+public sealed record SandboxCompletion(string OrderId, string Status, string PaymentId, long? ReportedAmount, DateTimeOffset At,
+    int PendingChecks = 0, string? EventualStatus = null);
 
 public sealed record SandboxWebhookRecord(
     string DeliveryId,

@@ -28,7 +28,28 @@ public sealed record OrderRecord(
     string ClientSecret,
     string IdempotencyKey,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>When the poller asks the gateway next; null once no automatic check is due (final or with an operator).</summary>
+    public DateTimeOffset? NextCheckAt { get; init; }
+
+    /// <summary>Answered checks so far.</summary>
+    public int CheckCount { get; init; }
+
+    /// <summary>Consecutive checks in which the gateway could not be asked.</summary>
+    public int CheckFailures { get; init; }
+
+    public DateTimeOffset? LastCheckedAt { get; init; }
+
+    /// <summary>The gateway's last answer (normalised), or the error when it could not be asked.</summary>
+    public string? LastGatewayStatus { get; init; }
+
+    /// <summary>When the customer reached the gateway: max age counts from here.</summary>
+    public DateTimeOffset? ChecksStartedAt { get; init; }
+
+    /// <summary>Set when money moved after the order was closed; the compensation path picks it up.</summary>
+    public DateTimeOffset? CompensationRequiredAt { get; init; }
+}
 
 public sealed record AttemptRecord(
     string Id,
@@ -52,7 +73,34 @@ public sealed record StatusTransition(
     long? AmountPaid,
     string? AttemptId,
     string? AttemptStatus,
-    TimelineEntry Entry);
+    TimelineEntry Entry)
+{
+    /// <summary>A late success: flag the order for compensation in the same transaction.</summary>
+    public bool RequiresCompensation { get; init; }
+
+    /// <summary>A notification to queue in the same transaction (outbox), if the move succeeds.</summary>
+    public OutboxMessage? Notify { get; init; }
+}
+
+/// <summary>
+/// An intent to notify, committed with the change that causes it. <see cref="DedupeKey"/> is unique,
+/// so a retried change cannot queue a second message.
+/// </summary>
+public sealed record OutboxMessage(string Id, string MerchantId, string? OrderId, string Topic, string DedupeKey, string PayloadJson, DateTimeOffset CreatedAt)
+{
+    public DateTimeOffset? DispatchedAt { get; init; }
+}
+
+/// <summary>The outcome of one status check, written back to the order.</summary>
+/// <param name="Answered">false when the gateway could not be asked</param>
+/// <param name="GatewayStatus">normalised answer, or the error text when not answered</param>
+/// <param name="NextCheckAt">null: no more automatic checks</param>
+public sealed record StatusCheckRecord(string OrderId, DateTimeOffset CheckedAt, bool Answered, string GatewayStatus, DateTimeOffset? NextCheckAt);
+
+public sealed record DailyRunRecord(string MerchantId, string ReportDate, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? ReportJson);
+
+/// <summary>Orders of one merchant and status, for the daily report.</summary>
+public sealed record StatusTotal(string Status, string Currency, int Count, long Amount);
 
 public enum InboxSource
 {

@@ -1,8 +1,13 @@
 using Clearflow.Application.Common;
+using Clearflow.Domain.Checks;
+using Cronos;
 
 namespace Clearflow.Application.Merchants;
 
-/// <summary>A merchant's settings, stored as one JSON document so new settings need no migration.</summary>
+/// <summary>
+/// A merchant's settings, stored as one JSON document so new settings need no migration. Validated
+/// when saved (<see cref="Problems"/>), so a bad cron expression fails at the API, not at 23:30.
+/// </summary>
 public sealed record MerchantSettings
 {
     /// <summary>Gateways this merchant may use.</summary>
@@ -11,7 +16,126 @@ public sealed record MerchantSettings
     /// <summary>Used when an order names no gateway.</summary>
     public string DefaultGateway { get; init; } = "sandbox";
 
+    /// <summary>How pending payments are re-checked, unless a gateway has its own schedule.</summary>
+    public StatusCheckSettings StatusChecks { get; init; } = new();
+
+    /// <summary>Per-gateway schedules (e.g. a gateway whose UPI payments settle slowly).</summary>
+    public IReadOnlyDictionary<string, StatusCheckSettings> GatewayStatusChecks { get; init; } = new Dictionary<string, StatusCheckSettings>();
+
+    public EndOfDaySettings EndOfDay { get; init; } = new();
+
+    public CheckSchedule ScheduleFor(string gateway) =>
+        (GatewayStatusChecks.TryGetValue(gateway, out var specific) ? specific : StatusChecks).ToSchedule();
+
     public static MerchantSettings Parse(string json) => Json.Deserialize<MerchantSettings>(json);
 
     public string ToJson() => Json.Serialize(this);
+
+    /// <summary>Every problem, keyed by the JSON path of the field; empty when the settings are valid.</summary>
+    public Dictionary<string, string[]> Problems(IReadOnlyCollection<string> knownGateways)
+    {
+        ArgumentNullException.ThrowIfNull(knownGateways);
+        var problems = new Dictionary<string, List<string>>();
+        void Add(string field, string message) => (problems.TryGetValue(field, out var list) ? list : problems[field] = []).Add(message);
+
+        if (Gateways is null || Gateways.Count == 0)
+        {
+            Add("gateways", "List at least one gateway.");
+        }
+        foreach (var gateway in Gateways ?? [])
+        {
+            if (!knownGateways.Contains(gateway))
+            {
+                Add("gateways", $"Unknown gateway '{gateway}'. Known: {string.Join(", ", knownGateways)}.");
+            }
+        }
+        if (Gateways is not null && !Gateways.Contains(DefaultGateway))
+        {
+            Add("default_gateway", "Must be one of 'gateways'.");
+        }
+        foreach (var (field, message) in (StatusChecks ?? new()).Problems())
+        {
+            Add("status_checks." + field, message);
+        }
+        foreach (var (gateway, schedule) in GatewayStatusChecks ?? new Dictionary<string, StatusCheckSettings>())
+        {
+            if (!knownGateways.Contains(gateway))
+            {
+                Add("gateway_status_checks", $"Unknown gateway '{gateway}'.");
+            }
+            foreach (var (field, message) in schedule.Problems())
+            {
+                Add($"gateway_status_checks.{gateway}.{field}", message);
+            }
+        }
+        foreach (var (field, message) in (EndOfDay ?? new()).Problems())
+        {
+            Add("end_of_day." + field, message);
+        }
+        return problems.ToDictionary(p => p.Key, p => p.Value.ToArray());
+    }
+}
+
+/// <summary>The status-check schedule as merchants write it (durations as <c>d.hh:mm:ss</c>).</summary>
+public sealed record StatusCheckSettings
+{
+    /// <summary>Waits before the first checks, counted from the customer reaching the gateway.</summary>
+    public IReadOnlyList<TimeSpan> Intervals { get; init; } = CheckSchedule.Default.Intervals;
+
+    /// <summary>Wait between checks after <see cref="Intervals"/> are used up.</summary>
+    public TimeSpan RepeatEvery { get; init; } = CheckSchedule.Default.RepeatEvery;
+
+    /// <summary>After this, an order still not final goes to requires_review.</summary>
+    public TimeSpan MaxAge { get; init; } = CheckSchedule.Default.MaxAge;
+
+    /// <summary>An order the customer never paid expires after this (once the gateway confirms nothing was paid).</summary>
+    public TimeSpan ExpireUnpaidAfter { get; init; } = CheckSchedule.Default.ExpireUnpaidAfter;
+
+    public CheckSchedule ToSchedule() => new(Intervals ?? [], RepeatEvery, MaxAge, ExpireUnpaidAfter);
+
+    public IEnumerable<(string Field, string Message)> Problems() => ToSchedule().Problems();
+}
+
+/// <summary>When the end-of-day sweep runs: a cron expression in the merchant's time zone.</summary>
+public sealed record EndOfDaySettings
+{
+    /// <summary>Five-field cron (minute hour day month weekday). Default: 23:30 every day.</summary>
+    public string Cron { get; init; } = "30 23 * * *";
+
+    /// <summary>IANA time zone id. Default: Asia/Kolkata.</summary>
+    public string TimeZone { get; init; } = "Asia/Kolkata";
+
+    public CronExpression ParseCron() => CronExpression.Parse(Cron, CronFormat.Standard);
+
+    public TimeZoneInfo FindTimeZone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+
+    public IEnumerable<(string Field, string Message)> Problems()
+    {
+        string? cronError = null;
+        try
+        {
+            ParseCron();
+        }
+        catch (Exception ex) when (ex is CronFormatException or ArgumentException)
+        {
+            cronError = $"'{Cron}' is not a five-field cron expression (minute hour day-of-month month day-of-week): {ex.Message}";
+        }
+        if (cronError is not null)
+        {
+            yield return ("cron", cronError);
+        }
+        string? zoneError = null;
+        try
+        {
+            FindTimeZone();
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+        {
+            zoneError = $"'{TimeZone}' is not a known IANA time zone (e.g. Asia/Kolkata, Europe/Berlin, UTC).";
+        }
+        if (zoneError is not null)
+        {
+            yield return ("time_zone", zoneError);
+        }
+    }
 }

@@ -7,10 +7,10 @@ namespace Clearflow.Application.Payments;
 /// <summary>
 /// Runs one inbox event through verify and transition. Claimed with a lease so two workers never
 /// process the same event at once; a crash leaves the lease to expire and the event is taken again.
-/// Every path (webhook, callback, later poller and sweep) ends in <see cref="ApplyAsync"/>, so the
+/// Every path (webhook, callback, poller, sweep) ends in <see cref="ApplyGatewayObservation"/>, so the
 /// result is the same whichever signal arrives first, twice, late, or never.
 /// </summary>
-public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry gateways, TimeProvider clock)
+public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry gateways, ApplyGatewayObservation apply, TimeProvider clock)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
@@ -69,55 +69,8 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
                 $"{gateway.Name} reports {observation.Status.ToString().ToLowerInvariant()}."), cancellationToken);
         }
 
-        var outcome = await ApplyAsync(attempt, observation, source, cancellationToken);
+        var outcome = await apply.HandleAsync(attempt, observation, source, cancellationToken);
         await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), outcome, cancellationToken);
         return outcome;
-    }
-
-    /// <summary>
-    /// Decides and applies one observation. The conditional update may lose a race with another
-    /// signal; then the order is read again and the decision made anew against what won.
-    /// </summary>
-    public async Task<string> ApplyAsync(AttemptRecord attempt, GatewayObservation observation, string source, CancellationToken cancellationToken)
-    {
-        for (var round = 0; round < 5; round++)
-        {
-            var order = await store.GetOrderAsync(attempt.OrderId, cancellationToken)
-                ?? throw new InvalidOperationException($"Attempt {attempt.Id} points at missing order {attempt.OrderId}.");
-            var decision = OutcomeDecider.Decide(order.Status, order.Amount, order.Currency, observation);
-            var now = clock.GetUtcNow();
-            switch (decision)
-            {
-                case OutcomeDecision.Ignore ignore:
-                    await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "event.ignored", $"Ignored {source}: {ignore.Reason}."), cancellationToken);
-                    return "ignored: " + ignore.Reason;
-
-                case OutcomeDecision.Review review:
-                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.PredecessorsOf(OrderStatus.RequiresReview),
-                            OrderStatus.RequiresReview, review.Reason, null, attempt.Id, null,
-                            new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> requires_review: {review.Reason} ({source}).",
-                                Json.Serialize(new { from = order.Status.ToWire(), to = "requires_review", reason = review.Reason }))), cancellationToken))
-                    {
-                        return "requires_review: " + review.Reason;
-                    }
-                    break;
-
-                case OutcomeDecision.Move move:
-                    var paid = move.To == OrderStatus.Succeeded ? observation.AmountMinor ?? order.Amount : (long?)null;
-                    var message = $"{order.Status.ToWire()} -> {move.To.ToWire()}: {move.Reason} ({source}).";
-                    if (move.IsLateSuccess)
-                    {
-                        message += " The customer's money moved after the order was closed: compensation is needed.";
-                    }
-                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, move.From, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
-                            new TimelineEntry(now, move.IsLateSuccess ? "status.late_success" : "status.changed", message,
-                                Json.Serialize(new { from = order.Status.ToWire(), to = move.To.ToWire(), reason = move.Reason, late_success = move.IsLateSuccess }))), cancellationToken))
-                    {
-                        return move.To.ToWire();
-                    }
-                    break;
-            }
-        }
-        throw new InvalidOperationException($"Order {attempt.OrderId} kept changing under five consecutive decisions.");
     }
 }

@@ -23,7 +23,8 @@ public static class OutcomeDecider
 
         var target = observation.Status switch
         {
-            GatewayPaymentStatus.Created => (OrderStatus?)null,
+            // "Not attempted yet" is news only to an order whose status we lost track of.
+            GatewayPaymentStatus.Created => current == OrderStatus.Unknown ? OrderStatus.Pending : (OrderStatus?)null,
             GatewayPaymentStatus.Pending => OrderStatus.Pending,
             GatewayPaymentStatus.Succeeded => OrderStatus.Succeeded,
             GatewayPaymentStatus.Failed => OrderStatus.Failed,

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Clearflow.Application.Checks;
 using Clearflow.Application.Orders.CreateOrder;
 using Clearflow.Application.Orders.GetOrder;
 using Clearflow.Server.Http;
@@ -36,6 +37,12 @@ public static class OrdersApi
             .WithDescription("Authorised by the merchant's secret key, or by the order's `client_secret` (header `Authorization: Bearer <client_secret>` or query `client_secret`), which sees no customer data or metadata.")
             .Produces<GetOrder.OrderView>()
             .ProducesProblem(401).ProducesProblem(404);
+        group.MapPost("/{id}/recheck", RecheckAsync)
+            .RequireAuthorization(ApiKeyAuthentication.MerchantPolicy)
+            .WithName("RecheckOrder")
+            .WithSummary("Ask the gateway about this order now, whatever the check schedule says")
+            .Produces<GetOrder.OrderView>()
+            .ProducesProblem(401).ProducesProblem(404);
         return routes;
     }
 
@@ -71,6 +78,12 @@ public static class OrdersApi
             ? new OrderReader.Merchant(merchantId)
             : new OrderReader.ClientSecret(user.FindFirstValue(ApiKeyAuthentication.ClientSecretClaim)!);
         var result = await getOrder.HandleAsync(id, reader, cancellationToken);
+        return result.IsSuccess ? TypedResults.Ok(result.Value) : result.Error!.ToResult();
+    }
+
+    private static async Task<IResult> RecheckAsync(string id, ClaimsPrincipal user, RecheckOrder recheck, CancellationToken cancellationToken)
+    {
+        var result = await recheck.HandleAsync(user.FindFirstValue(ApiKeyAuthentication.MerchantIdClaim)!, id, cancellationToken);
         return result.IsSuccess ? TypedResults.Ok(result.Value) : result.Error!.ToResult();
     }
 

@@ -34,6 +34,9 @@ public static class ClearflowHost
         services.AddSingleton<IInboxStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<ISystemSettings>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<ISandboxStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IStatusCheckStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IOutboxStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IDailyRunStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IPublicUrls, PublicUrls>();
         services.AddSingleton<InboxSignal>();
         services.AddSingleton<IInboxSignal>(sp => sp.GetRequiredService<InboxSignal>());
@@ -46,6 +49,11 @@ public static class ClearflowHost
         services.AddHostedService<InboxProcessor>();
         services.AddHostedService<SandboxWebhookSender>();
         services.AddHostedService<IdempotencyKeyPurger>();
+        services.AddOptions<PollerOptions>().BindConfiguration("Clearflow:Poller")
+            .Validate(o => o.Interval >= TimeSpan.FromMilliseconds(100) && o.BatchSize is > 0 and <= 10_000, "Clearflow:Poller needs Interval >= 100 ms and 1 <= BatchSize <= 10000.")
+            .ValidateOnStart();
+        services.AddHostedService<StatusPoller>();
+        services.AddHostedService<EndOfDayScheduler>();
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         services.AddProblemDetails();
@@ -70,6 +78,7 @@ public static class ClearflowHost
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clearflow API"));
         app.MapOrdersApi();
+        app.MapMerchantApi();
         app.MapGatewaysApi();
         app.MapSandboxSite();
         app.MapDemoShop();

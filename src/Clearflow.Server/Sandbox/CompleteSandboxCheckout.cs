@@ -25,12 +25,20 @@ public enum SandboxWebhookBehaviour
 /// </summary>
 public sealed class CompleteSandboxCheckout(ISandboxStore store, SandboxAccount account, SandboxWebhookSignal signal, TimeProvider clock)
 {
-    public sealed record Request(string Outcome, SandboxWebhookBehaviour Webhook, long? ReportAmount);
+    /// <param name="AfterChecks">with outcome "pending": settle to <paramref name="Then"/> after this many status queries (no webhook for that, as if it were lost)</param>
+    public sealed record Request(string Outcome, SandboxWebhookBehaviour Webhook, long? ReportAmount, int AfterChecks = 0, string? Then = null);
 
     public sealed record Completed(string Status, string RedirectUrl);
 
-    public static Result<Request> Validate(string? outcome, string? webhook, long? reportAmount)
+    public static Result<Request> Validate(string? outcome, string? webhook, long? reportAmount, int? afterChecks = null, string? then = null)
     {
+        if (then is not null || afterChecks is not null)
+        {
+            if (outcome != "pending" || then is not ("success" or "failure") || afterChecks is not (>= 1 and <= 1000))
+            {
+                return Problem.Validation("then", "'then' (success or failure) and 'after_checks' (1-1000) go together, with outcome 'pending'.");
+            }
+        }
         if (outcome is not ("success" or "failure" or "pending"))
         {
             return Problem.Validation("outcome", "Must be 'success', 'failure' or 'pending'.");
@@ -44,7 +52,7 @@ public sealed class CompleteSandboxCheckout(ISandboxStore store, SandboxAccount 
         {
             return Problem.Validation("report_amount", "Must be a positive integer of minor units.");
         }
-        return new Request(outcome, behaviour, reportAmount);
+        return new Request(outcome, behaviour, reportAmount, afterChecks ?? 0, then);
     }
 
     public async Task<Result<Completed>> HandleAsync(string sandboxOrderId, Request request, CancellationToken cancellationToken)
@@ -92,7 +100,8 @@ public sealed class CompleteSandboxCheckout(ISandboxStore store, SandboxAccount 
                 break;
         }
 
-        if (!await store.CompleteSandboxCheckoutAsync(new SandboxCompletion(order.Id, status, paymentId, request.ReportAmount, now), webhooks, cancellationToken))
+        var eventual = request.Then switch { "success" => "succeeded", "failure" => "failed", _ => null };
+        if (!await store.CompleteSandboxCheckoutAsync(new SandboxCompletion(order.Id, status, paymentId, request.ReportAmount, now, request.AfterChecks, eventual), webhooks, cancellationToken))
         {
             return Problem.Conflict("checkout-already-completed", $"Sandbox order {order.Id} is already {order.Status}.");
         }

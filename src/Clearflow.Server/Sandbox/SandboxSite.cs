@@ -22,6 +22,8 @@ public static class SandboxSite
         sandbox.MapGet("/api/orders/{id}", GetOrderAsync).WithSummary("Sandbox API: order status (called by the connector)");
         sandbox.MapGet("/api/orders/{id}/webhooks", ListWebhooksAsync).WithSummary("Sandbox API: the webhooks sent for an order and how they were answered");
         sandbox.MapGet("/checkout/{id}", CheckoutPageAsync).WithSummary("The hosted checkout page");
+        sandbox.MapPost("/orders/{id}/behaviour", SetBehaviourAsync)
+            .WithSummary("Script the next status queries to fail: {\"status_failures\": N, \"status_failure_mode\": \"error\" (503) | \"timeout\" (no answer)}");
         sandbox.MapPost("/checkout/{id}/complete", CompleteAsync)
             .WithSummary("Complete a checkout: JSON {\"outcome\":\"success\"|\"failure\"|\"pending\", \"webhook\"?:\"normal\"|\"duplicate\"|\"out_of_order\"|\"none\"|\"bad_signature\", \"report_amount\"?} or the page's form")
             .DisableAntiforgery();
@@ -67,16 +69,58 @@ public static class SandboxSite
         return TypedResults.Json(ToBody(order, request), Json.Options, statusCode: 201);
     }
 
-    private static async Task<IResult> GetOrderAsync(string id, HttpRequest request, SandboxAccount account, ISandboxStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetOrderAsync(string id, HttpRequest request, SandboxAccount account, ISandboxStore store, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!await IsAuthorizedAsync(request, account))
         {
             return Unauthorized();
         }
-        var order = await store.GetSandboxOrderAsync(id, cancellationToken);
-        return order is null
-            ? new Problem(404, "not-found", "Sandbox order not found.", $"No sandbox order '{id}'.").ToResult()
-            : TypedResults.Json(ToBody(order, request), Json.Options);
+        var query = await store.QuerySandboxStatusAsync(id, clock.GetUtcNow(), cancellationToken);
+        if (query is null)
+        {
+            return new Problem(404, "not-found", "Sandbox order not found.", $"No sandbox order '{id}'.").ToResult();
+        }
+        switch (query.Failed)
+        {
+            case "timeout":
+                // Hold the request until the caller gives up (its timeout) or a minute passes.
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(1), cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return TypedResults.Empty; // the caller gave up, as scripted
+                }
+                return new Problem(504, "sandbox-timeout", "Scripted timeout.", "This status query was scripted to time out.").ToResult();
+            case not null:
+                return new Problem(503, "sandbox-unavailable", "Scripted outage.", "This status query was scripted to fail.").ToResult();
+        }
+        return TypedResults.Json(ToBody(query.Order, request), Json.Options);
+    }
+
+    private static async Task<IResult> SetBehaviourAsync(string id, HttpRequest request, ISandboxStore store, CancellationToken cancellationToken)
+    {
+        int failures;
+        string mode;
+        try
+        {
+            using var json = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            var root = json.RootElement;
+            failures = root.TryGetProperty("status_failures", out var f) && f.TryGetInt32(out var n) ? n : -1;
+            mode = root.TryGetProperty("status_failure_mode", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "error";
+        }
+        catch (JsonException)
+        {
+            return Problem.BadRequest("malformed-json", "Send {\"status_failures\": N, \"status_failure_mode\": \"error\"|\"timeout\"}.").ToResult();
+        }
+        if (failures is < 0 or > 1000 || mode is not ("error" or "timeout"))
+        {
+            return Problem.Validation("status_failures", "status_failures is 0-1000 and status_failure_mode is 'error' or 'timeout'.").ToResult();
+        }
+        return await store.SetSandboxStatusFailuresAsync(id, failures, mode, cancellationToken)
+            ? TypedResults.Json(new { status_failures = failures, status_failure_mode = mode }, Json.Options)
+            : new Problem(404, "not-found", "Sandbox order not found.", $"No sandbox order '{id}'.").ToResult();
     }
 
     private static async Task<IResult> ListWebhooksAsync(string id, HttpRequest request, SandboxAccount account, ISandboxStore store, CancellationToken cancellationToken)
@@ -98,8 +142,9 @@ public static class SandboxSite
 
     private static async Task<IResult> CompleteAsync(string id, HttpRequest request, CompleteSandboxCheckout complete, CancellationToken cancellationToken)
     {
-        string? outcome, webhook;
+        string? outcome, webhook, then = null;
         long? reportAmount = null;
+        int? afterChecks = null;
         var isForm = request.HasFormContentType;
         if (isForm)
         {
@@ -123,13 +168,18 @@ public static class SandboxSite
                 {
                     reportAmount = r.GetInt64();
                 }
+                then = root.TryGetProperty("then", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+                if (root.TryGetProperty("after_checks", out var a) && a.ValueKind == JsonValueKind.Number)
+                {
+                    afterChecks = a.GetInt32();
+                }
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
             {
                 return Problem.BadRequest("malformed-json", "Send {\"outcome\":\"success\"|\"failure\"|\"pending\"}.").ToResult();
             }
         }
-        var validated = CompleteSandboxCheckout.Validate(outcome, webhook, reportAmount);
+        var validated = CompleteSandboxCheckout.Validate(outcome, webhook, reportAmount, afterChecks, then);
         if (!validated.IsSuccess)
         {
             return validated.Error!.ToResult();

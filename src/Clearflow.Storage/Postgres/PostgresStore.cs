@@ -30,5 +30,39 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         }
     }
 
+    public override Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
+            """
+            WITH due AS (
+                SELECT id FROM orders WHERE next_check_at <= @now ORDER BY next_check_at LIMIT @limit FOR UPDATE SKIP LOCKED
+            )
+            UPDATE orders SET next_check_at = @leaseEnd FROM due
+            WHERE orders.id = due.id AND orders.next_check_at <= @now
+            RETURNING orders.id
+            """, new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
+
+    /// <summary>A session-level advisory lock held on a dedicated connection until disposed.</summary>
+    public override async Task<IAsyncDisposable?> TryAcquireSingletonAsync(string name, CancellationToken cancellationToken)
+    {
+        var key = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("clearflow:" + name)), 0);
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var acquired = await connection.ExecuteScalarAsync<bool>(Command("SELECT pg_try_advisory_lock(@key)", new { key }, null, cancellationToken));
+        if (!acquired)
+        {
+            await connection.DisposeAsync();
+            return null;
+        }
+        return new AdvisoryLock(connection, key);
+    }
+
+    private sealed class AdvisoryLock(NpgsqlConnection connection, long key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await connection.ExecuteAsync(Command("SELECT pg_advisory_unlock(@key)", new { key }, null, CancellationToken.None));
+            await connection.DisposeAsync();
+        }
+    }
+
     public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 }

@@ -55,6 +55,24 @@ public sealed class SqliteStore : SqlStore
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _singletons = new(StringComparer.Ordinal);
+
+    /// <summary>SQLite serves one process, so an in-process lock is the whole cluster.</summary>
+    public override async Task<IAsyncDisposable?> TryAcquireSingletonAsync(string name, CancellationToken cancellationToken)
+    {
+        var gate = _singletons.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        return await gate.WaitAsync(TimeSpan.Zero, cancellationToken) ? new Releaser(gate) : null;
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            gate.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     protected override async Task<T> WithMigrationLockAsync<T>(DbConnection connection, Func<Task<T>> migrate, CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken);

@@ -67,7 +67,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
 
         try
         {
-            var result = await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, cancellationToken);
+            var result = await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, settings.ScheduleFor(gateway.Name), cancellationToken);
             if (result.IsSuccess)
             {
                 await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value!.StatusCode, result.Value.Body, CancellationToken.None);
@@ -86,7 +86,8 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         }
     }
 
-    private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, IPaymentGateway gateway, CancellationToken cancellationToken)
+    private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, IPaymentGateway gateway,
+        Domain.Checks.CheckSchedule schedule, CancellationToken cancellationToken)
     {
         // Storage keeps milliseconds; the first reply must not show more precision than later reads.
         var now = DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -107,7 +108,11 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             ClientSecret: string.Empty,
             IdempotencyKey: idempotencyKey,
             CreatedAt: now,
-            UpdatedAt: now);
+            UpdatedAt: now)
+        {
+            // Until the customer reaches the gateway the only thing to check for is expiry.
+            NextCheckAt = now + schedule.ExpireUnpaidAfter,
+        };
         order = order with { ClientSecret = $"{order.Id}_secret_{Secrets.RandomToken(24)}" };
 
         var created = new TimelineEntry(now, "order.created", $"Order created for {request.Amount} {request.Currency} (minor units) via {gateway.Name}.");
@@ -151,7 +156,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             var at = clock.GetUtcNow();
             attempt = new AttemptRecord(ids.New(IdPrefixes.Attempt), order.Id, gateway.Name, payment.GatewayReference, "created", Json.Serialize(payment.Checkout), at, at);
             await store.AddAttemptAsync(attempt, new TimelineEntry(at, "gateway.payment_created", $"{gateway.Name} payment {payment.GatewayReference} created.",
-                Json.Serialize(new { attempt_id = attempt.Id, gateway_reference = payment.GatewayReference })), cancellationToken);
+                Json.Serialize(new { attempt_id = attempt.Id, gateway_reference = payment.GatewayReference })), at + schedule.DelayAfter(0), cancellationToken);
         }
 
         var view = new CheckoutView(order.Id, "order", order.Status.ToWire(), order.Amount, order.Currency, order.Receipt, order.Gateway,

@@ -1,0 +1,64 @@
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
+using Clearflow.Domain.Orders;
+
+namespace Clearflow.Application.Payments;
+
+/// <summary>
+/// Decides and applies what a gateway says about a payment, whoever heard it (webhook, callback's
+/// status fetch, poller, end-of-day sweep, operator re-check). The conditional update may lose a race
+/// with another signal; then the order is read again and the decision made anew against what won.
+/// </summary>
+public sealed class ApplyGatewayObservation(IOrderStore store, TimeProvider clock)
+{
+    /// <returns>What happened, for logs and the inbox: the new status, "ignored: ...", or "requires_review: ...".</returns>
+    public async Task<string> HandleAsync(AttemptRecord attempt, GatewayObservation observation, string source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        for (var round = 0; round < 5; round++)
+        {
+            var order = await store.GetOrderAsync(attempt.OrderId, cancellationToken)
+                ?? throw new InvalidOperationException($"Attempt {attempt.Id} points at missing order {attempt.OrderId}.");
+            var decision = OutcomeDecider.Decide(order.Status, order.Amount, order.Currency, observation);
+            var now = clock.GetUtcNow();
+            switch (decision)
+            {
+                case OutcomeDecision.Ignore ignore:
+                    await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "event.ignored", $"Ignored {source}: {ignore.Reason}."), cancellationToken);
+                    return "ignored: " + ignore.Reason;
+
+                case OutcomeDecision.Review review:
+                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.PredecessorsOf(OrderStatus.RequiresReview),
+                            OrderStatus.RequiresReview, review.Reason, null, attempt.Id, null,
+                            new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> requires_review: {review.Reason} ({source}).",
+                                Json.Serialize(new { from = order.Status.ToWire(), to = "requires_review", reason = review.Reason })))
+                        {
+                            Notify = OperatorNotices.RequiresReview(order, review.Reason, now),
+                        }, cancellationToken))
+                    {
+                        return "requires_review: " + review.Reason;
+                    }
+                    break;
+
+                case OutcomeDecision.Move move:
+                    var paid = move.To == OrderStatus.Succeeded ? observation.AmountMinor ?? order.Amount : (long?)null;
+                    var message = $"{order.Status.ToWire()} -> {move.To.ToWire()}: {move.Reason} ({source}).";
+                    if (move.IsLateSuccess)
+                    {
+                        message += " The customer's money moved after the order was closed: flagged for compensation.";
+                    }
+                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, move.From, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
+                            new TimelineEntry(now, move.IsLateSuccess ? "status.late_success" : "status.changed", message,
+                                Json.Serialize(new { from = order.Status.ToWire(), to = move.To.ToWire(), reason = move.Reason, late_success = move.IsLateSuccess })))
+                        {
+                            RequiresCompensation = move.IsLateSuccess,
+                        }, cancellationToken))
+                    {
+                        return move.To.ToWire();
+                    }
+                    break;
+            }
+        }
+        throw new InvalidOperationException($"Order {attempt.OrderId} kept changing under five consecutive decisions.");
+    }
+}

@@ -1,0 +1,59 @@
+using Clearflow.Application.Abstractions;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    /// <summary>
+    /// Claims due checks by moving their next check to the lease end. On SQLite one writer runs at a time,
+    /// so the single statement is the claim; PostgreSQL overrides this with <c>FOR UPDATE SKIP LOCKED</c>.
+    /// </summary>
+    public virtual Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
+            """
+            UPDATE orders SET next_check_at = @leaseEnd
+            WHERE id IN (SELECT id FROM orders WHERE next_check_at <= @now ORDER BY next_check_at LIMIT @limit)
+            RETURNING id
+            """, new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
+
+    public Task RecordStatusCheckAsync(StatusCheckRecord check, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            """
+            UPDATE orders SET
+                check_count = check_count + @answered,
+                check_failures = CASE WHEN @answered = 1 THEN 0 ELSE check_failures + 1 END,
+                last_checked_at = @checkedAt,
+                last_gateway_status = @gatewayStatus,
+                -- a transition to a final status in between already cleared it: keep it cleared
+                next_check_at = CASE WHEN next_check_at IS NULL THEN NULL ELSE @nextCheckAt END
+            WHERE id = @OrderId
+            """,
+            new { check.OrderId, answered = check.Answered ? 1 : 0, checkedAt = Ms(check.CheckedAt), gatewayStatus = check.GatewayStatus, nextCheckAt = Ms(check.NextCheckAt) },
+            transaction, cancellationToken)), cancellationToken);
+
+    public Task<IReadOnlyList<OrderRecord>> ListOpenOrdersCreatedBetweenAsync(string merchantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<OrderRecord>)[.. (await connection.QueryAsync<OrderRow>(Command(
+            $"""
+            SELECT {OrderColumns} FROM orders
+            WHERE merchant_id = @merchantId AND created_at >= @from AND created_at < @to AND status IN ({OpenStatusList}, 'requires_review')
+            ORDER BY created_at, id
+            """, new { merchantId, from = Ms(from), to = Ms(to) }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    private sealed class TotalRow
+    {
+        public string Status { get; set; } = "";
+        public string Currency { get; set; } = "";
+        public long Count { get; set; }
+        public long Amount { get; set; }
+    }
+
+    public Task<IReadOnlyList<StatusTotal>> TotalsByStatusAsync(string merchantId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<StatusTotal>)[.. (await connection.QueryAsync<TotalRow>(Command(
+            """
+            SELECT status, currency, COUNT(*) AS count, SUM(amount) AS amount FROM orders
+            WHERE merchant_id = @merchantId AND created_at >= @from AND created_at < @to
+            GROUP BY status, currency ORDER BY status, currency
+            """, new { merchantId, from = Ms(from), to = Ms(to) }, null, cancellationToken)))
+            .Select(r => new StatusTotal(r.Status, r.Currency, (int)r.Count, r.Amount))], cancellationToken);
+}
