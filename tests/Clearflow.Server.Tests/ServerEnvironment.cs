@@ -31,9 +31,20 @@ public sealed class ServerEnvironment : IAsyncLifetime
     }
 
     /// <summary>A separate host on a fresh database, disposed with the environment.</summary>
-    public async Task<ClearflowTestHost> StartExtraHostAsync(StoreKind kind, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services)
+    public async Task<ClearflowTestHost> StartExtraHostAsync(StoreKind kind, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services,
+        IReadOnlyDictionary<string, string?>? settings = null) =>
+        await StartOnDatabaseAsync(await NewDatabaseAsync(kind), services, settings);
+
+    /// <summary>A fresh, empty database of the given kind (a SQLite file that outlives any one host).</summary>
+    public async Task<string> NewDatabaseAsync(StoreKind kind) => kind == StoreKind.Postgres
+        ? await Postgres.CreateDatabaseAsync()
+        : $"Data Source={Path.Combine(TempDirectory.Create("clearflow-db"), "clearflow.db")}";
+
+    /// <summary>A host on an existing database: several hosts on one database are several nodes.</summary>
+    public async Task<ClearflowTestHost> StartOnDatabaseAsync(string database, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var host = await StartHostAsync(kind, services);
+        var host = await ClearflowTestHost.StartAsync(database, services, settings);
         lock (_lock)
         {
             _extraHosts.Add(host);

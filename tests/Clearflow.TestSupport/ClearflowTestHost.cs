@@ -76,8 +76,16 @@ public sealed class ClearflowTestHost : IAsyncDisposable
         return client;
     }
 
+    private bool _disposed;
+
+    /// <summary>Stops the host (as a crash or shutdown would); safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         await _app.StopAsync();
         await _app.DisposeAsync();
         try

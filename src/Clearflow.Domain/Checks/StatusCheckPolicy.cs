@@ -26,7 +26,7 @@ public static class StatusCheckPolicy
     /// <param name="answer">what the gateway answered; null when it has no payment to ask about (never reached it)</param>
     /// <param name="orderCreatedAt">expiry counts from here</param>
     /// <param name="checksStartedAt">max age counts from here: when the customer reached the gateway</param>
-    /// <param name="checksDone">answered checks so far, this one included</param>
+    /// <param name="checksDone">answered checks so far, this one included (the first wait, <c>Intervals[0]</c>, came before any)</param>
     public static CheckFollowUp AfterAnswer(OrderStatus status, GatewayPaymentStatus? answer, DateTimeOffset orderCreatedAt,
         DateTimeOffset checksStartedAt, int checksDone, DateTimeOffset now, CheckSchedule schedule)
     {
@@ -51,7 +51,7 @@ public static class StatusCheckPolicy
             return new CheckFollowUp.Review($"no final status after {schedule.MaxAge:c} of checks; last gateway answer: {Describe(answer)}");
         }
 
-        var next = now + schedule.DelayAfter(Math.Max(0, checksDone - 1));
+        var next = now + schedule.DelayAfter(checksDone);
         if (nothingPaid && expiresAt > now && expiresAt < next)
         {
             next = expiresAt;

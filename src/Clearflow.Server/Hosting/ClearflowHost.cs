@@ -53,6 +53,7 @@ public static class ClearflowHost
             .Validate(o => o.Interval >= TimeSpan.FromMilliseconds(100) && o.BatchSize is > 0 and <= 10_000, "Clearflow:Poller needs Interval >= 100 ms and 1 <= BatchSize <= 10000.")
             .ValidateOnStart();
         services.AddHostedService<StatusPoller>();
+        services.AddOptions<EndOfDayOptions>().BindConfiguration("Clearflow:EndOfDay");
         services.AddHostedService<EndOfDayScheduler>();
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));

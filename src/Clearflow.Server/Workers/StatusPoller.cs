@@ -5,6 +5,9 @@ namespace Clearflow.Server.Workers;
 /// <summary>Settings of the status poller (section <c>Clearflow:Poller</c>).</summary>
 public sealed class PollerOptions
 {
+    /// <summary>Run the poller in this process (turn off on nodes that should only serve the API).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>How often the poller looks for due checks. The schedule itself is per merchant and gateway.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -18,6 +21,10 @@ public sealed class StatusPoller(IServiceScopeFactory scopes, Microsoft.Extensio
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.Enabled)
+        {
+            return;
+        }
         using var timer = new PeriodicTimer(options.Value.Interval, clock);
         try
         {
