@@ -222,6 +222,143 @@ public abstract class StoreContract : IAsyncLifetime
         var listed = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None));
         Assert.Equal((200, 1), (listed.LastStatusCode, listed.Attempts));
     }
+
+    private async Task<OrderRecord> DueOrderAsync(MerchantRecord merchant, DateTimeOffset due)
+    {
+        var order = await NewOrderAsync(merchant);
+        var attempt = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", "ref-" + Guid.NewGuid(), "created", "{}", T0, T0);
+        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), due, None));
+        return order;
+    }
+
+    [Fact]
+    public async Task A_due_check_is_claimed_once_even_by_many_concurrent_claimers()
+    {
+        var merchant = await NewMerchantAsync();
+        var due = new List<OrderRecord>();
+        for (var i = 0; i < 40; i++)
+        {
+            due.Add(await DueOrderAsync(merchant, T0.AddMinutes(1)));
+        }
+        var later = await DueOrderAsync(merchant, T0.AddHours(1));
+
+        var now = T0.AddMinutes(2);
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Store.ClaimDueStatusChecksAsync(now, now.AddMinutes(2), 7, None))));
+        var more = await Store.ClaimDueStatusChecksAsync(now, now.AddMinutes(2), 100, None);
+        var claimed = claims.SelectMany(c => c).Concat(more).Where(id => due.Any(o => o.Id == id) || id == later.Id).ToList();
+
+        Assert.Equal(claimed.Count, claimed.Distinct().Count());
+        Assert.Equal(due.Select(o => o.Id).Order(), claimed.Order());
+        var reclaimed = await Store.ClaimDueStatusChecksAsync(now.AddMinutes(1), now.AddMinutes(3), 100, None);
+        Assert.DoesNotContain(reclaimed, id => claimed.Contains(id));
+        Assert.Contains(due[0].Id, await Store.ClaimDueStatusChecksAsync(now.AddMinutes(2), now.AddMinutes(4), 100, None)); // the lease ran out
+    }
+
+    [Fact]
+    public async Task A_recorded_check_counts_answers_and_failures_and_a_final_transition_stops_checks()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await DueOrderAsync(merchant, T0.AddMinutes(1));
+        Assert.Equal(T0.AddMinutes(1), (await Store.GetOrderAsync(order.Id, None))!.NextCheckAt);
+        Assert.Equal(T0, (await Store.GetOrderAsync(order.Id, None))!.ChecksStartedAt);
+
+        await Store.RecordStatusCheckAsync(new StatusCheckRecord(order.Id, T0.AddMinutes(1), false, "unreachable: 503", T0.AddMinutes(2)), None);
+        await Store.RecordStatusCheckAsync(new StatusCheckRecord(order.Id, T0.AddMinutes(2), false, "unreachable: 503", T0.AddMinutes(3)), None);
+        var failing = (await Store.GetOrderAsync(order.Id, None))!;
+        Assert.Equal((0, 2, "unreachable: 503", T0.AddMinutes(3)), (failing.CheckCount, failing.CheckFailures, failing.LastGatewayStatus, failing.NextCheckAt));
+
+        await Store.RecordStatusCheckAsync(new StatusCheckRecord(order.Id, T0.AddMinutes(3), true, "pending", T0.AddMinutes(8)), None);
+        var answered = (await Store.GetOrderAsync(order.Id, None))!;
+        Assert.Equal((1, 0, "pending", T0.AddMinutes(3)), (answered.CheckCount, answered.CheckFailures, answered.LastGatewayStatus, answered.LastCheckedAt));
+
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.LateSuccessPredecessors.Concat(OrderStateMachine.SuccessPredecessors).ToList(),
+            OrderStatus.Succeeded, "paid", 49_900, null, null, new TimelineEntry(T0.AddMinutes(4), "status.changed", "paid")), None));
+        await Store.RecordStatusCheckAsync(new StatusCheckRecord(order.Id, T0.AddMinutes(4), true, "succeeded", T0.AddMinutes(19)), None);
+        Assert.Null((await Store.GetOrderAsync(order.Id, None))!.NextCheckAt);
+        Assert.DoesNotContain(order.Id, await Store.ClaimDueStatusChecksAsync(T0.AddDays(9), T0.AddDays(10), 100, None));
+    }
+
+    [Fact]
+    public async Task A_late_success_is_flagged_for_compensation_and_its_notice_is_queued_once_with_it()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, [OrderStatus.Created], OrderStatus.Expired, "not paid", null, null, null,
+            new TimelineEntry(T0, "status.changed", "expired")), None));
+        var notice = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "operator.test", "late:" + order.Id, "{}", T0.AddHours(1));
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.LateSuccessPredecessors, OrderStatus.Succeeded, "late", 49_900, null, null,
+            new TimelineEntry(T0.AddHours(1), "status.late_success", "late")) { RequiresCompensation = true, Notify = notice }, None));
+        Assert.Equal(T0.AddHours(1), (await Store.GetOrderAsync(order.Id, None))!.CompensationRequiredAt);
+        Assert.False(await Store.AddOutboxMessageAsync(notice with { Id = "obx_other" + Guid.NewGuid().ToString("N") }, None));
+        Assert.Single(await Store.ListOutboxMessagesAsync(merchant.Id, order.Id, None));
+    }
+
+    [Fact]
+    public async Task Open_orders_and_totals_of_a_day_are_read_by_creation_time()
+    {
+        var merchant = await NewMerchantAsync();
+        var open = await NewOrderAsync(merchant);
+        var paid = await NewOrderAsync(merchant);
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(paid.Id, OrderStateMachine.SuccessPredecessors, OrderStatus.Succeeded, "paid", 49_900, null, null,
+            new TimelineEntry(T0, "status.changed", "paid")), None));
+
+        Assert.Equal([open.Id], (await Store.ListOpenOrdersCreatedBetweenAsync(merchant.Id, T0, T0.AddDays(1), None)).Select(o => o.Id));
+        Assert.Empty(await Store.ListOpenOrdersCreatedBetweenAsync(merchant.Id, T0.AddDays(1), T0.AddDays(2), None));
+        var totals = await Store.TotalsByStatusAsync(merchant.Id, T0, T0.AddDays(1), None);
+        Assert.Equal([new StatusTotal("created", "INR", 1, 49_900), new StatusTotal("succeeded", "INR", 1, 49_900)], totals);
+    }
+
+    [Fact]
+    public async Task A_daily_run_starts_once_is_taken_over_only_when_stale_and_keeps_its_report()
+    {
+        var merchant = await NewMerchantAsync();
+        var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Store.TryStartDailyRunAsync(merchant.Id, "2026-11-24", T0, TimeSpan.FromMinutes(15), None))));
+        Assert.Single(runs, r => r);
+        Assert.False(await Store.TryStartDailyRunAsync(merchant.Id, "2026-11-24", T0.AddMinutes(10), TimeSpan.FromMinutes(15), None));
+        Assert.True(await Store.TryStartDailyRunAsync(merchant.Id, "2026-11-24", T0.AddMinutes(20), TimeSpan.FromMinutes(15), None)); // the first died
+
+        var notice = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, null, "operator.daily_report", "report:" + merchant.Id, "{}", T0);
+        await Store.CompleteDailyRunAsync(merchant.Id, "2026-11-24", T0.AddMinutes(21), "{\"ok\":true}", notice, None);
+        Assert.False(await Store.TryStartDailyRunAsync(merchant.Id, "2026-11-24", T0.AddDays(1), TimeSpan.FromMinutes(15), None));
+        var run = await Store.GetDailyRunAsync(merchant.Id, "2026-11-24", None);
+        Assert.Equal(("{\"ok\":true}", T0.AddMinutes(21)), (run!.ReportJson, run.FinishedAt));
+        Assert.Null(await Store.GetDailyRunAsync(merchant.Id, "2026-11-25", None));
+    }
+
+    [Fact]
+    public async Task A_singleton_lock_has_one_holder_at_a_time()
+    {
+        var name = "test-" + Guid.NewGuid().ToString("N");
+        var first = await Store.TryAcquireSingletonAsync(name, None);
+        Assert.NotNull(first);
+        Assert.Null(await Store.TryAcquireSingletonAsync(name, None));
+        var other = await Store.TryAcquireSingletonAsync(name + "-other", None);
+        Assert.NotNull(other);
+        await other.DisposeAsync();
+        await first.DisposeAsync();
+        var again = await Store.TryAcquireSingletonAsync(name, None);
+        Assert.NotNull(again);
+        await again.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Sandbox_status_queries_spend_scripted_failures_first_then_count_down_a_pending_payment()
+    {
+        var order = await Store.InsertSandboxOrderAsync(new SandboxOrderRecord("sbx_ord_" + Guid.NewGuid().ToString("N"), "k-" + Guid.NewGuid(), "ord_1", 100, "INR",
+            "http://127.0.0.1/r", "http://127.0.0.1/n", "created", null, null, T0, T0), None);
+        Assert.True(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(order.Id, "pending", "pay_1", null, T0, PendingChecks: 2, EventualStatus: "succeeded"), [], None));
+        Assert.True(await Store.SetSandboxStatusFailuresAsync(order.Id, 1, "timeout", None));
+
+        var answers = new List<(string Status, string? Failed)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var query = await Store.QuerySandboxStatusAsync(order.Id, T0, None);
+            answers.Add((query!.Order.Status, query.Failed));
+        }
+        Assert.Equal([("pending", "timeout"), ("pending", null), ("succeeded", null), ("succeeded", null)], answers);
+        Assert.Equal(4, (await Store.GetSandboxOrderAsync(order.Id, None))!.StatusQueries);
+        Assert.Null(await Store.QuerySandboxStatusAsync("sbx_ord_missing", T0, None));
+    }
 }
 
 public sealed class SqliteStoreContract : StoreContract
