@@ -1,0 +1,62 @@
+using System.Globalization;
+using Clearflow.Bench;
+using Clearflow.TestSupport;
+
+// Usage: dotnet run -c Release --project bench/Clearflow.Bench -- claim-due [--final N] [--due N] [--batch N] [--claims N] [--store postgresql|sqlite|both]
+// Starts its own throwaway PostgreSQL server (as the tests do) and a temporary SQLite file; touches nothing else.
+if (args.Length == 0 || args[0] != "claim-due")
+{
+    Console.Error.WriteLine("Usage: clearflow-bench claim-due [--final 1000000] [--due 10000] [--batch 100] [--claims 50] [--store both]");
+    return 2;
+}
+int Option(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length
+    ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+var storeArg = Array.IndexOf(args, "--store") is var s and >= 0 && s + 1 < args.Length ? args[s + 1] : "both";
+var final = Option("--final", 1_000_000);
+var due = Option("--due", 10_000);
+var batch = Option("--batch", 100);
+var claims = Option("--claims", 50);
+
+var results = new List<ClaimDueChecksBenchmark.Result>();
+if (storeArg is "both" or "postgresql")
+{
+    var server = new PostgresServer();
+    await server.InitializeAsync();
+    try
+    {
+        results.Add(await ClaimDueChecksBenchmark.RunAsync("postgresql", await server.CreateDatabaseAsync(), final, due, batch, claims));
+    }
+    finally
+    {
+        await server.DisposeAsync();
+    }
+}
+if (storeArg is "both" or "sqlite")
+{
+    var folder = TempDirectory.Create("clearflow-bench");
+    try
+    {
+        results.Add(await ClaimDueChecksBenchmark.RunAsync("sqlite", $"Data Source={Path.Combine(folder, "bench.db")}", final, due, batch, claims));
+    }
+    finally
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(folder, recursive: true);
+    }
+}
+
+Console.WriteLine("| store | final orders | due orders | batch | claims | median ms | p95 ms | max ms |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var r in results)
+{
+    Console.WriteLine(FormattableString.Invariant($"| {r.Store} | {r.FinalOrders:N0} | {r.DueOrders:N0} | {r.BatchSize} | {r.Claims} | {r.MedianMs:0.00} | {r.P95Ms:0.00} | {r.MaxMs:0.00} |"));
+}
+foreach (var r in results)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Plan ({r.Store}):");
+    Console.WriteLine("```");
+    Console.WriteLine(r.Plan);
+    Console.WriteLine("```");
+}
+return 0;
