@@ -185,6 +185,24 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
     }
 
     [Fact]
+    public async Task A_success_after_the_order_expired_is_recorded_as_a_late_success_and_flagged_for_compensation()
+    {
+        var (host, clock) = await StartAsync();
+        using var client = host.CreateClient();
+        var order = await Api.CreateOrderAsync(client);
+        Assert.Equal("created", await AdvanceAndCheckAsync(host, clock, TimeSpan.FromMinutes(1), client, order));
+        Assert.Equal("expired", await AdvanceAndCheckAsync(host, clock, TimeSpan.FromMinutes(29), client, order));
+        Assert.False((await Api.GetOrderAsync(client, Api.Id(order))).TryGetProperty("next_check_at", out _));
+
+        // The customer paid anyway, and only the gateway's webhook says so.
+        await Api.CompleteCheckoutAsync(host, order, "success");
+        var late = await Api.WaitForStatusAsync(client, Api.Id(order), "succeeded");
+        Assert.Contains("status.late_success", Api.TimelineKinds(late));
+        Assert.True(late.TryGetProperty("compensation_required_at", out _));
+        Assert.Equal(49_900, late.GetProperty("amount_paid").GetInt64());
+    }
+
+    [Fact]
     public async Task An_operator_recheck_asks_the_gateway_at_once()
     {
         var (host, _) = await StartAsync();

@@ -24,7 +24,17 @@ public sealed class GetOrder(IOrderStore store)
     public sealed record OrderView(
         string Id, string Object, string Status, string? StatusReason, bool IsFinal, long Amount, string Currency, long AmountPaid, long AmountRefunded,
         string Receipt, string Gateway, CustomerRecord? Customer, IReadOnlyDictionary<string, string>? Metadata,
-        IReadOnlyList<AttemptView> Attempts, IReadOnlyList<TimelineView> Timeline, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+        IReadOnlyList<AttemptView> Attempts, IReadOnlyList<TimelineView> Timeline, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        /// <summary>Set when the customer's money moved after the order was closed (late success): a refund or acceptance is owed.</summary>
+        public DateTimeOffset? CompensationRequiredAt { get; init; }
+
+        /// <summary>When Clearflow will next ask the gateway on its own (null: final, or with an operator).</summary>
+        public DateTimeOffset? NextCheckAt { get; init; }
+
+        /// <summary>The gateway's last answer to a status check.</summary>
+        public string? LastGatewayStatus { get; init; }
+    }
 
     public async Task<Result<OrderView>> HandleAsync(string orderId, OrderReader reader, CancellationToken cancellationToken)
     {
@@ -52,6 +62,11 @@ public sealed class GetOrder(IOrderStore store)
             [.. attempts.Select(a => new AttemptView(a.Id, a.Gateway, a.GatewayReference, a.Status, a.CreatedAt, a.UpdatedAt))],
             [.. timeline.Select(t => new TimelineView(t.At, t.Kind, t.Message,
                 t.DataJson is null ? null : System.Text.Json.JsonDocument.Parse(t.DataJson).RootElement.Clone()))],
-            order.CreatedAt, order.UpdatedAt);
+            order.CreatedAt, order.UpdatedAt)
+        {
+            CompensationRequiredAt = order.CompensationRequiredAt,
+            NextCheckAt = order.NextCheckAt,
+            LastGatewayStatus = order.LastGatewayStatus,
+        };
     }
 }
