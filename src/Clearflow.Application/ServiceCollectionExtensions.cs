@@ -1,5 +1,9 @@
 using Clearflow.Application.Checks;
+using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
+using Clearflow.Application.Ledger;
+using Clearflow.Application.Pipeline;
+using Clearflow.Application.Refunds;
 using Clearflow.Application.Merchants;
 using Clearflow.Application.Orders.CreateOrder;
 using Clearflow.Application.Orders.GetOrder;
@@ -35,6 +39,17 @@ public static class ServiceCollectionExtensions
         services.AddScoped<RunEndOfDaySweep>();
         services.AddScoped<RunDueEndOfDaySweeps>();
         services.AddScoped<GetDailyReport>();
+        services.TryAddSingleton<IPipelineFaults, NoPipelineFaults>();
+        services.AddScoped<FinishRefund>();
+        services.AddScoped<SubmitRefund>();
+        services.AddScoped<CreateRefund>();
+        services.AddScoped<GetRefunds>();
+        services.AddScoped<CheckRefundStatus>();
+        services.AddScoped<RunDueRefundChecks>();
+        services.AddScoped<FulfilOrder>();
+        services.AddScoped<CompensateOrder>();
+        services.AddScoped<RunOrderTasks>();
+        services.AddScoped<VerifyLedger>();
         return services;
     }
 }

@@ -10,7 +10,7 @@ public abstract partial class SqlStore
     private const string OrderColumns =
         "id, merchant_id, receipt, amount, currency, amount_paid, amount_refunded, status, status_reason, gateway, customer_id, customer_email, " +
         "customer_phone, customer_name, metadata, return_url, client_secret, idempotency_key, created_at, updated_at, " +
-        "next_check_at, check_count, check_failures, last_checked_at, last_gateway_status, checks_started_at, compensation_required_at";
+        "next_check_at, check_count, check_failures, last_checked_at, last_gateway_status, checks_started_at, compensation_required_at, amount_refund_reserved";
 
     private sealed class OrderRow
     {
@@ -41,6 +41,7 @@ public abstract partial class SqlStore
         public string? LastGatewayStatus { get; set; }
         public long? ChecksStartedAt { get; set; }
         public long? CompensationRequiredAt { get; set; }
+        public long AmountRefundReserved { get; set; }
 
         public OrderRecord ToRecord() => new(Id, MerchantId, Receipt, Amount, Currency, AmountPaid, AmountRefunded,
             OrderStatusNames.FromWire(Status), StatusReason, Gateway, new CustomerRecord(CustomerId, CustomerEmail, CustomerPhone, CustomerName),
@@ -53,6 +54,7 @@ public abstract partial class SqlStore
             LastGatewayStatus = LastGatewayStatus,
             ChecksStartedAt = At(ChecksStartedAt),
             CompensationRequiredAt = At(CompensationRequiredAt),
+            AmountRefundReserved = AmountRefundReserved,
         };
     }
 
@@ -86,7 +88,7 @@ public abstract partial class SqlStore
                 INSERT INTO orders ({OrderColumns})
                 VALUES (@Id, @MerchantId, @Receipt, @Amount, @Currency, @AmountPaid, @AmountRefunded, @status, @StatusReason, @Gateway, @customerId,
                         @customerEmail, @customerPhone, @customerName, @MetadataJson, @ReturnUrl, @ClientSecret, @IdempotencyKey, @createdAt, @updatedAt,
-                        @nextCheckAt, 0, 0, NULL, NULL, NULL, NULL)
+                        @nextCheckAt, 0, 0, NULL, NULL, NULL, NULL, 0)
                 ON CONFLICT DO NOTHING
                 """,
                 new
@@ -190,9 +192,17 @@ public abstract partial class SqlStore
                     new { status = transition.AttemptStatus, at = Ms(transition.Entry.At), id = transition.AttemptId }, transaction, cancellationToken));
             }
             await InsertTimelineAsync(connection, transaction, transition.OrderId, transition.Entry, cancellationToken);
-            if (transition.Notify is { } message)
+            foreach (var message in transition.Notifications)
             {
                 await InsertOutboxAsync(connection, transaction, message, cancellationToken);
+            }
+            if (transition.Ledger is { } ledger)
+            {
+                await InsertLedgerAsync(connection, transaction, ledger, transition.Entry.At, cancellationToken);
+            }
+            foreach (var task in transition.Tasks)
+            {
+                await InsertOrderTaskAsync(connection, transaction, task, cancellationToken);
             }
             return true;
         }, cancellationToken);

@@ -6,16 +6,22 @@ namespace Clearflow.Storage;
 public abstract partial class SqlStore
 {
     /// <summary>
-    /// Claims due checks by moving their next check to the lease end. On SQLite one writer runs at a time,
-    /// so the single statement is the claim; PostgreSQL overrides this with <c>FOR UPDATE SKIP LOCKED</c>.
+    /// The claim statement: rows of <paramref name="table"/> whose <paramref name="dueColumn"/> is due get
+    /// it moved to the lease end, in one statement. On SQLite one writer runs at a time, so that is the
+    /// whole claim; PostgreSQL adds <c>FOR UPDATE SKIP LOCKED</c> so concurrent claimers skip each other's rows.
+    /// Parameters: @now, @leaseEnd, @limit.
     /// </summary>
-    public virtual Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
+    protected virtual string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning) => $"""
+        UPDATE {table} SET {dueColumn} = @leaseEnd{setExtra}
+        WHERE id IN (SELECT id FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {dueColumn} LIMIT @limit)
+          AND {dueColumn} <= @now
+        RETURNING {returning}
+        """;
+
+    public Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
-            """
-            UPDATE orders SET next_check_at = @leaseEnd
-            WHERE id IN (SELECT id FROM orders WHERE next_check_at <= @now ORDER BY next_check_at LIMIT @limit)
-            RETURNING id
-            """, new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
+            ClaimDueSql("orders", "next_check_at", "next_check_at IS NOT NULL", "", "id"),
+            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
 
     public Task RecordStatusCheckAsync(StatusCheckRecord check, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(

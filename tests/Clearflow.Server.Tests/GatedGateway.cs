@@ -52,6 +52,12 @@ public sealed class GatewayGate
         public Task<Domain.Orders.GatewayObservation> GetStatusAsync(string gatewayReference, CancellationToken cancellationToken) =>
             inner.GetStatusAsync(gatewayReference, cancellationToken);
 
+        public Task<GatewayRefund> CreateRefundAsync(CreateRefundRequest request, CancellationToken cancellationToken) =>
+            inner.CreateRefundAsync(request, cancellationToken);
+
+        public Task<GatewayRefund> GetRefundAsync(string refundReference, CancellationToken cancellationToken) =>
+            inner.GetRefundAsync(refundReference, cancellationToken);
+
         public Task<WebhookParseResult> ParseWebhookAsync(IReadOnlyDictionary<string, string> headers, byte[] rawBody, DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
             inner.ParseWebhookAsync(headers, rawBody, receivedAt, cancellationToken);
 

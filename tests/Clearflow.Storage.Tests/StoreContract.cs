@@ -287,7 +287,7 @@ public abstract class StoreContract : IAsyncLifetime
             new TimelineEntry(T0, "status.changed", "expired")), None));
         var notice = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "operator.test", "late:" + order.Id, "{}", T0.AddHours(1));
         Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.LateSuccessPredecessors, OrderStatus.Succeeded, "late", 49_900, null, null,
-            new TimelineEntry(T0.AddHours(1), "status.late_success", "late")) { RequiresCompensation = true, Notify = notice }, None));
+            new TimelineEntry(T0.AddHours(1), "status.late_success", "late")) { RequiresCompensation = true, Notifications = [notice] }, None));
         Assert.Equal(T0.AddHours(1), (await Store.GetOrderAsync(order.Id, None))!.CompensationRequiredAt);
         Assert.False(await Store.AddOutboxMessageAsync(notice with { Id = "obx_other" + Guid.NewGuid().ToString("N") }, None));
         Assert.Single(await Store.ListOutboxMessagesAsync(merchant.Id, order.Id, None));

@@ -8,7 +8,7 @@ namespace Clearflow.Application.Abstractions;
 /// asks only for what it touches.
 /// </summary>
 public interface IClearflowStore : IMerchantStore, IOrderStore, IIdempotencyStore, IInboxStore, ISystemSettings, ISandboxStore,
-    IStatusCheckStore, IOutboxStore, IDailyRunStore, ISingletonLock
+    IStatusCheckStore, IOutboxStore, IDailyRunStore, ISingletonLock, IRefundStore, IOrderTaskStore, ILedgerStore
 {
     /// <summary>"sqlite" or "postgresql".</summary>
     string Kind { get; }
@@ -139,4 +139,58 @@ public interface ISingletonLock
 {
     /// <summary>The held lock, or null when another holder has it. Dispose to release.</summary>
     Task<IAsyncDisposable?> TryAcquireSingletonAsync(string name, CancellationToken cancellationToken);
+}
+
+public interface IRefundStore
+{
+    /// <summary>
+    /// Records a refund and reserves its amount on the order in one transaction, guarded by
+    /// <c>amount_paid - amount_refund_reserved &gt;= amount</c> in the update itself: concurrent refunds
+    /// can never add up to more than was paid.
+    /// </summary>
+    Task<RefundReservation> ReserveRefundAsync(RefundRecord refund, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken);
+
+    Task<RefundRecord?> GetRefundAsync(string refundId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<RefundRecord>> ListRefundsAsync(string orderId, CancellationToken cancellationToken);
+
+    /// <summary>Stores the gateway's reference for a refund it accepted, and when to ask about it next.</summary>
+    Task SetRefundGatewayReferenceAsync(string refundId, string gatewayReference, DateTimeOffset? nextCheckAt, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a pending refund to its final status, once: on success the order's refunded amount and status
+    /// follow and the ledger is posted; on failure the reservation is released. False when already final.
+    /// </summary>
+    Task<bool> CompleteRefundAsync(RefundCompletion completion, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> ClaimDueRefundChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
+    Task RecordRefundCheckAsync(string refundId, DateTimeOffset? nextCheckAt, CancellationToken cancellationToken);
+}
+
+public interface IOrderTaskStore
+{
+    /// <summary>Adds a task; false when the order already has one of this kind.</summary>
+    Task<bool> AddOrderTaskAsync(OrderTaskRecord task, CancellationToken cancellationToken);
+
+    /// <summary>Takes due tasks for <paramref name="leaseEnd"/> (a crashed worker's task comes back after it), counting the attempt.</summary>
+    Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Finishes a task (done or failed) with its follow-ups, notifications and timeline entry in one transaction; false when it was finished already.</summary>
+    Task<bool> CompleteOrderTaskAsync(string taskId, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
+        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken);
+
+    Task RetryOrderTaskAsync(string taskId, DateTimeOffset availableAt, string error, CancellationToken cancellationToken);
+    Task<IReadOnlyList<OrderTaskRecord>> ListOrderTasksAsync(string orderId, CancellationToken cancellationToken);
+
+    Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken);
+    Task<IReadOnlyList<StepRecord>> ListStepsAsync(string orderId, CancellationToken cancellationToken);
+}
+
+public interface ILedgerStore
+{
+    Task<IReadOnlyList<LedgerEntryRecord>> ListLedgerEntriesAsync(string? merchantId, string? orderId, CancellationToken cancellationToken);
+
+    /// <summary>Ledger transactions whose postings do not sum to zero in a currency (there should be none).</summary>
+    Task<IReadOnlyList<LedgerImbalance>> LedgerImbalancesAsync(string? merchantId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<OrderLedgerTotals>> OrderLedgerTotalsAsync(string? merchantId, CancellationToken cancellationToken);
 }

@@ -22,6 +22,17 @@ public interface IPaymentGateway
     /// <exception cref="GatewayUnavailableException">the gateway could not be asked.</exception>
     Task<GatewayObservation> GetStatusAsync(string gatewayReference, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Asks the gateway to refund. <see cref="CreateRefundRequest.IdempotencyKey"/> is Clearflow's refund id, so
+    /// asking again after a timeout returns the refund made the first time instead of a second one.
+    /// </summary>
+    /// <exception cref="GatewayUnavailableException">the outcome is unknown: ask again with the same key.</exception>
+    /// <exception cref="GatewayRejectedException">the gateway refused (nothing to refund, too much, ...).</exception>
+    Task<GatewayRefund> CreateRefundAsync(CreateRefundRequest request, CancellationToken cancellationToken);
+
+    /// <exception cref="GatewayUnavailableException">the gateway could not be asked.</exception>
+    Task<GatewayRefund> GetRefundAsync(string refundReference, CancellationToken cancellationToken);
+
     /// <summary>Checks the signature on the raw bytes and reads the event. Never throws for bad input.</summary>
     Task<WebhookParseResult> ParseWebhookAsync(IReadOnlyDictionary<string, string> headers, byte[] rawBody, DateTimeOffset receivedAt, CancellationToken cancellationToken);
 
@@ -36,6 +47,11 @@ public sealed record CreatePaymentRequest(
     string ReturnUrl,
     string NotifyUrl,
     string IdempotencyKey);
+
+public sealed record CreateRefundRequest(string PaymentReference, long Amount, string Currency, string IdempotencyKey);
+
+/// <param name="Status">"pending", "succeeded" or "failed"</param>
+public sealed record GatewayRefund(string Reference, string Status, string? FailureReason = null);
 
 /// <summary>The gateway's reference and what the customer's app needs to open its checkout.</summary>
 public sealed record GatewayPayment(string GatewayReference, IReadOnlyDictionary<string, string> Checkout);

@@ -20,6 +20,17 @@ public interface ISandboxStore
     /// <summary>Scripts the next <paramref name="statusFailures"/> status queries to fail with <paramref name="failureMode"/>.</summary>
     Task<bool> SetSandboxStatusFailuresAsync(string id, int statusFailures, string failureMode, CancellationToken cancellationToken);
 
+    /// <summary>How the order's refunds end: "succeeded", "failed", or "pending:N:succeeded|failed" (pending for N queries).</summary>
+    Task<bool> SetSandboxRefundBehaviourAsync(string id, string behaviour, CancellationToken cancellationToken);
+
+    /// <summary>Creates a refund once per refund key (a repeat returns the first); null with a reason when it cannot be refunded.</summary>
+    Task<(SandboxRefundRecord? Refund, string? Error)> CreateSandboxRefundAsync(string orderId, string refundKey, long amount, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Answers a refund status query, counting down a pending refund.</summary>
+    Task<SandboxRefundRecord?> QuerySandboxRefundAsync(string refundId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<SandboxRefundRecord>> ListSandboxRefundsAsync(string orderId, CancellationToken cancellationToken);
+
     /// <summary>Completes an open checkout and queues its webhooks in one transaction; false when it was already completed.</summary>
     Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken);
 
@@ -66,3 +77,5 @@ public sealed record SandboxWebhookRecord(
     int Attempts,
     int? LastStatusCode,
     DateTimeOffset? DeliveredAt);
+
+public sealed record SandboxRefundRecord(string Id, string OrderId, string RefundKey, long Amount, string Status, DateTimeOffset CreatedAt);

@@ -49,6 +49,9 @@ public sealed record OrderRecord(
 
     /// <summary>Set when money moved after the order was closed; the compensation path picks it up.</summary>
     public DateTimeOffset? CompensationRequiredAt { get; init; }
+
+    /// <summary>Refunds under way or done: what may still be refunded is <c>AmountPaid - AmountRefundReserved</c>.</summary>
+    public long AmountRefundReserved { get; init; }
 }
 
 public sealed record AttemptRecord(
@@ -78,9 +81,77 @@ public sealed record StatusTransition(
     /// <summary>A late success: flag the order for compensation in the same transaction.</summary>
     public bool RequiresCompensation { get; init; }
 
-    /// <summary>A notification to queue in the same transaction (outbox), if the move succeeds.</summary>
-    public OutboxMessage? Notify { get; init; }
+    /// <summary>Notifications to queue in the same transaction (outbox), if the move succeeds.</summary>
+    public IReadOnlyList<OutboxMessage> Notifications { get; init; } = [];
+
+    /// <summary>Money that moved with this transition (a capture), posted in the same transaction.</summary>
+    public Domain.Ledger.LedgerTransaction? Ledger { get; init; }
+
+    /// <summary>Work that follows (fulfil, compensate), created in the same transaction.</summary>
+    public IReadOnlyList<OrderTaskRecord> Tasks { get; init; } = [];
 }
+
+public sealed record RefundRecord(
+    string Id,
+    string OrderId,
+    string MerchantId,
+    long Amount,
+    string Currency,
+    string Status,
+    string Kind,
+    string? Reason,
+    string IdempotencyKey,
+    string? GatewayReference,
+    string? FailureReason,
+    DateTimeOffset? NextCheckAt,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>Status checks made since the gateway accepted it.</summary>
+    public int CheckCount { get; init; }
+}
+
+public abstract record RefundReservation
+{
+    private RefundReservation() { }
+
+    public sealed record Created(RefundRecord Refund) : RefundReservation;
+
+    /// <summary>A refund with this idempotency key exists for the order.</summary>
+    public sealed record Duplicate(RefundRecord Existing) : RefundReservation;
+
+    /// <summary>The order is not in a refundable status (not paid, or fully refunded).</summary>
+    public sealed record NotRefundable(string OrderStatus) : RefundReservation;
+
+    /// <summary>More than is left to refund (paid minus refunds already made or under way).</summary>
+    public sealed record ExceedsRefundable(long Refundable) : RefundReservation;
+}
+
+/// <summary>A refund reaching its final status at the gateway.</summary>
+public sealed record RefundCompletion(string RefundId, bool Succeeded, string? FailureReason, DateTimeOffset At, TimelineEntry Entry)
+{
+    public IReadOnlyList<OutboxMessage> Notifications { get; init; } = [];
+    public Domain.Ledger.LedgerTransaction? Ledger { get; init; }
+}
+
+/// <summary>A unit of pipeline work after a transition. Unique per (order, kind).</summary>
+public sealed record OrderTaskRecord(string Id, string OrderId, string Kind, string Status, string? Reason, int Attempts, DateTimeOffset AvailableAt,
+    string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
+{
+    public const string Fulfil = "fulfil";
+    public const string Compensate = "compensate";
+}
+
+/// <summary>One execution of one pipeline step.</summary>
+public sealed record StepRecord(string OrderId, string Step, int Attempt, DateTimeOffset StartedAt, DateTimeOffset EndedAt, string Outcome, string? Error);
+
+public sealed record LedgerEntryRecord(string TransactionId, string PostingKey, string MerchantId, string? OrderId, string Account, long Amount, string Currency,
+    string Kind, DateTimeOffset CreatedAt);
+
+/// <summary>An order's money as its row says and as the ledger says, for verification.</summary>
+public sealed record OrderLedgerTotals(string OrderId, string Status, long AmountPaid, long AmountRefunded, long Captured, long RefundedPosted);
+
+public sealed record LedgerImbalance(string TransactionId, string Currency, long Sum);
 
 /// <summary>
 /// An intent to notify, committed with the change that causes it. <see cref="DedupeKey"/> is unique,
@@ -105,7 +176,10 @@ public sealed record StatusTotal(string Status, string Currency, int Count, long
 public enum InboxSource
 {
     Webhook,
+    /// <summary>The customer's return through the gateway: processing it means fetching the status.</summary>
     Callback,
+    /// <summary>An answer Clearflow fetched itself (poller, end-of-day sweep, operator re-check).</summary>
+    Poll,
 }
 
 /// <summary>

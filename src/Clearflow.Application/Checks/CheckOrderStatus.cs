@@ -12,7 +12,7 @@ namespace Clearflow.Application.Checks;
 /// decides what follows (<see cref="StatusCheckPolicy"/>): the next check, expiry, or review. A gateway
 /// that cannot be asked makes the order <c>unknown</c>, never failed.
 /// </summary>
-public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gateways, ApplyGatewayObservation apply, TimeProvider clock)
+public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gateways, ProcessInboxEvent processInbox, IdGenerator ids, TimeProvider clock)
 {
     /// <param name="trigger">who asked: "poll", "operator re-check", "end-of-day sweep"</param>
     /// <returns>What happened, in words for logs.</returns>
@@ -55,7 +55,11 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
             await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "gateway.status_fetched",
                 $"{gateway.Name} reports {answer} ({trigger}).", Json.Serialize(new { answer, trigger, amount = observation.AmountMinor })), cancellationToken);
         }
-        var outcome = await apply.HandleAsync(attempt, observation, $"status check ({trigger})", cancellationToken);
+        // Like every outcome signal, the answer goes through the inbox; it is processed here and now.
+        var inboxId = ids.New(Domain.Orders.IdPrefixes.InboxEvent);
+        await store.InsertInboxEventAsync(new InboxEventRecord(inboxId, InboxSource.Poll, gateway.Name, "poll-" + inboxId, attempt.GatewayReference, order.Id,
+            trigger, ObservationJson.Write(observation), null, clock.GetUtcNow(), 0, null, null), cancellationToken);
+        var outcome = await processInbox.HandleAsync(inboxId, cancellationToken) ?? "processed elsewhere";
         var current = await store.GetOrderAsync(order.Id, cancellationToken) ?? order;
         var next = StatusCheckPolicy.AfterAnswer(current.Status, observation.Status, current.CreatedAt, startedAt, current.CheckCount + 1, clock.GetUtcNow(), schedule);
         var followed = await FollowUpAsync(current, attempt, next, answer, trigger, answered: true, cancellationToken);
@@ -107,7 +111,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
                     new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> requires_review: {review.Reason} ({trigger}). Operators notified.",
                         Json.Serialize(new { from = order.Status.ToWire(), to = "requires_review", reason = review.Reason })))
                 {
-                    Notify = OperatorNotices.RequiresReview(order, review.Reason, now),
+                    Notifications = [OperatorNotices.RequiresReview(order, review.Reason, now), .. OrderNotices.ForStatus(order, OrderStatus.RequiresReview, now)],
                 }, cancellationToken);
                 result = reviewed ? "requires_review" : "review lost a race";
                 break;

@@ -24,6 +24,12 @@ public sealed record MerchantSettings
 
     public EndOfDaySettings EndOfDay { get; init; } = new();
 
+    /// <summary>How a paid order is delivered.</summary>
+    public FulfilmentSettings Fulfilment { get; init; } = new();
+
+    /// <summary>A success after the order was failed, expired or cancelled: "refund" it (default) or "accept" and fulfil it.</summary>
+    public string LateSuccessPolicy { get; init; } = "refund";
+
     public CheckSchedule ScheduleFor(string gateway) =>
         (GatewayStatusChecks.TryGetValue(gateway, out var specific) ? specific : StatusChecks).ToSchedule();
 
@@ -71,6 +77,14 @@ public sealed record MerchantSettings
         foreach (var (field, message) in (EndOfDay ?? new()).Problems())
         {
             Add("end_of_day." + field, message);
+        }
+        foreach (var (field, message) in (Fulfilment ?? new()).Problems())
+        {
+            Add("fulfilment." + field, message);
+        }
+        if (LateSuccessPolicy is not ("refund" or "accept"))
+        {
+            Add("late_success_policy", "Must be 'refund' or 'accept'.");
         }
         return problems.ToDictionary(p => p.Key, p => p.Value.ToArray());
     }
@@ -136,6 +150,47 @@ public sealed record EndOfDaySettings
         if (zoneError is not null)
         {
             yield return ("time_zone", zoneError);
+        }
+    }
+}
+
+/// <summary>How a paid order is delivered: nowhere ("none"), by a signed HTTP call ("webhook"), or by an in-process handler ("in_process").</summary>
+public sealed record FulfilmentSettings
+{
+    public string Mode { get; init; } = "none";
+
+    /// <summary>With mode "webhook": where the signed fulfilment request goes. 2xx fulfilled, 4xx refused for good, 5xx/timeout retried.</summary>
+    public Uri? Url { get; init; }
+
+    /// <summary>Signs fulfilment requests (Standard Webhooks, <c>whsec_</c> + base64). Generated when missing.</summary>
+    public string? SigningSecret { get; init; }
+
+    /// <summary>Attempts before a failing fulfilment counts as failed for good (and the customer is refunded).</summary>
+    public int MaxAttempts { get; init; } = 8;
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<(string Field, string Message)> Problems()
+    {
+        if (Mode is not ("none" or "webhook" or "in_process"))
+        {
+            yield return ("mode", "Must be 'none', 'webhook' or 'in_process'.");
+        }
+        if (Mode == "webhook" && (Url is null || !Url.IsAbsoluteUri || Url.Scheme is not ("http" or "https")))
+        {
+            yield return ("url", "With mode 'webhook', an absolute http or https URL is required.");
+        }
+        if (MaxAttempts is < 1 or > 50)
+        {
+            yield return ("max_attempts", "Must be between 1 and 50.");
+        }
+        if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromSeconds(60))
+        {
+            yield return ("timeout", "Must be between 00:00:01 and 00:01:00.");
+        }
+        if (SigningSecret is not null && !SigningSecret.StartsWith("whsec_", StringComparison.Ordinal))
+        {
+            yield return ("signing_secret", "Must start with 'whsec_' followed by base64 (or leave it out to have one generated).");
         }
     }
 }

@@ -27,6 +27,10 @@ public sealed class UpdateMerchantSettings(IMerchantStore store, IGatewayRegistr
         {
             return Problem.Validation(problems);
         }
+        if (settings.Fulfilment.Mode == "webhook" && settings.Fulfilment.SigningSecret is null)
+        {
+            settings = settings with { Fulfilment = settings.Fulfilment with { SigningSecret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) } };
+        }
         await store.UpdateMerchantSettingsAsync(merchantId, settings.ToJson(), cancellationToken);
         return settings;
     }

@@ -1,5 +1,7 @@
 using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
+using Clearflow.Application.Merchants;
+using Clearflow.Domain.Ledger;
 using Clearflow.Domain.Orders;
 
 namespace Clearflow.Application.Payments;
@@ -9,7 +11,7 @@ namespace Clearflow.Application.Payments;
 /// status fetch, poller, end-of-day sweep, operator re-check). The conditional update may lose a race
 /// with another signal; then the order is read again and the decision made anew against what won.
 /// </summary>
-public sealed class ApplyGatewayObservation(IOrderStore store, TimeProvider clock)
+public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator ids, TimeProvider clock)
 {
     /// <returns>What happened, for logs and the inbox: the new status, "ignored: ...", or "requires_review: ...".</returns>
     public async Task<string> HandleAsync(AttemptRecord attempt, GatewayObservation observation, string source, CancellationToken cancellationToken)
@@ -33,7 +35,7 @@ public sealed class ApplyGatewayObservation(IOrderStore store, TimeProvider cloc
                             new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> requires_review: {review.Reason} ({source}).",
                                 Json.Serialize(new { from = order.Status.ToWire(), to = "requires_review", reason = review.Reason })))
                         {
-                            Notify = OperatorNotices.RequiresReview(order, review.Reason, now),
+                            Notifications = [OperatorNotices.RequiresReview(order, review.Reason, now), .. OrderNotices.ForStatus(order, OrderStatus.RequiresReview, now)],
                         }, cancellationToken))
                     {
                         return "requires_review: " + review.Reason;
@@ -47,12 +49,18 @@ public sealed class ApplyGatewayObservation(IOrderStore store, TimeProvider cloc
                     {
                         message += " The customer's money moved after the order was closed: flagged for compensation.";
                     }
-                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, move.From, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
-                            new TimelineEntry(now, move.IsLateSuccess ? "status.late_success" : "status.changed", message,
-                                Json.Serialize(new { from = order.Status.ToWire(), to = move.To.ToWire(), reason = move.Reason, late_success = move.IsLateSuccess })))
-                        {
-                            RequiresCompensation = move.IsLateSuccess,
-                        }, cancellationToken))
+                    var transition = new StatusTransition(order.Id, move.From, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
+                        new TimelineEntry(now, move.IsLateSuccess ? "status.late_success" : "status.changed", message,
+                            Json.Serialize(new { from = order.Status.ToWire(), to = move.To.ToWire(), reason = move.Reason, late_success = move.IsLateSuccess })))
+                    {
+                        RequiresCompensation = move.IsLateSuccess,
+                        Notifications = OrderNotices.ForStatus(order, move.To, now, move.Reason),
+                    };
+                    if (move.To == OrderStatus.Succeeded)
+                    {
+                        transition = await WithCaptureAsync(transition, order, attempt, paid!.Value, move.IsLateSuccess, now, cancellationToken);
+                    }
+                    if (await store.TryTransitionAsync(transition, cancellationToken))
                     {
                         return move.To.ToWire();
                     }
@@ -60,5 +68,25 @@ public sealed class ApplyGatewayObservation(IOrderStore store, TimeProvider cloc
             }
         }
         throw new InvalidOperationException($"Order {attempt.OrderId} kept changing under five consecutive decisions.");
+    }
+
+    /// <summary>
+    /// Money moved: post the capture and queue what follows, in the transition's own transaction. A late
+    /// success is refunded (default policy) or accepted and fulfilled, as the merchant chose.
+    /// </summary>
+    private async Task<StatusTransition> WithCaptureAsync(StatusTransition transition, OrderRecord order, AttemptRecord attempt, long paid, bool late,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var merchant = await store.GetMerchantAsync(order.MerchantId, cancellationToken)
+            ?? throw new InvalidOperationException($"Order {order.Id} belongs to missing merchant {order.MerchantId}.");
+        var refundLate = late && MerchantSettings.Parse(merchant.SettingsJson).LateSuccessPolicy == "refund";
+        var next = refundLate
+            ? new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Compensate, "pending", "late success after the order was " + order.Status.ToWire(), 0, now, null, now, null)
+            : new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Fulfil, "pending", null, 0, now, null, now, null);
+        return transition with
+        {
+            Ledger = LedgerRules.Capture(order.MerchantId, order.Id, attempt.Gateway, paid, order.Currency),
+            Tasks = [next],
+        };
     }
 }

@@ -4,7 +4,7 @@ using Clearflow.Domain.Orders;
 namespace Clearflow.Application.Payments;
 
 /// <summary>The stored form of a <see cref="GatewayObservation"/> in an inbox event.</summary>
-internal static class ObservationJson
+public static class ObservationJson
 {
     private sealed record Dto(string Status, long? Amount, string? Currency);
 

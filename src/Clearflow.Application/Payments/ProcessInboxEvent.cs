@@ -38,7 +38,12 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
 
         GatewayObservation observation;
         string source;
-        if (inboxEvent.Source == InboxSource.Webhook)
+        if (inboxEvent.Source == InboxSource.Poll)
+        {
+            observation = ObservationJson.Read(inboxEvent.ObservationJson!);
+            source = $"status check ({inboxEvent.EventType})";
+        }
+        else if (inboxEvent.Source == InboxSource.Webhook)
         {
             observation = ObservationJson.Read(inboxEvent.ObservationJson!);
             source = $"webhook {inboxEvent.EventType} ({inboxEvent.DedupeKey})";
@@ -69,7 +74,11 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
                 $"{gateway.Name} reports {observation.Status.ToString().ToLowerInvariant()}."), cancellationToken);
         }
 
+        var started = clock.GetUtcNow();
+        await store.RecordStepAsync(new StepRecord(attempt.OrderId, "verify", inboxEvent.Attempts, started, started, "ok",
+            inboxEvent.Source == InboxSource.Webhook ? null : "status fetched from the gateway"), cancellationToken);
         var outcome = await apply.HandleAsync(attempt, observation, source, cancellationToken);
+        await store.RecordStepAsync(new StepRecord(attempt.OrderId, "transition", inboxEvent.Attempts, started, clock.GetUtcNow(), outcome, null), cancellationToken);
         await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), outcome, cancellationToken);
         return outcome;
     }

@@ -45,6 +45,24 @@ public sealed class SandboxGateway(HttpClient http, SandboxAccount account, IPub
         return new GatewayObservation(MapStatus(order.Status), order.Amount, order.Currency);
     }
 
+    public async Task<GatewayRefund> CreateRefundAsync(CreateRefundRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseUrl, $"api/orders/{Uri.EscapeDataString(request.PaymentReference)}/refunds"))
+        {
+            Content = JsonContent.Create(new SandboxProtocol.CreateRefundBody(request.Amount, request.IdempotencyKey), options: Json.Options),
+        };
+        var refund = await SendAsync<SandboxProtocol.RefundBody>(message, cancellationToken);
+        return new GatewayRefund(refund.Id, refund.Status, refund.Status == "failed" ? "the sandbox declined the refund" : null);
+    }
+
+    public async Task<GatewayRefund> GetRefundAsync(string refundReference, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUrl, $"api/refunds/{Uri.EscapeDataString(refundReference)}"));
+        var refund = await SendAsync<SandboxProtocol.RefundBody>(message, cancellationToken);
+        return new GatewayRefund(refund.Id, refund.Status, refund.Status == "failed" ? "the sandbox declined the refund" : null);
+    }
+
     public async Task<WebhookParseResult> ParseWebhookAsync(IReadOnlyDictionary<string, string> headers, byte[] rawBody, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(headers);

@@ -43,6 +43,11 @@ public static class SandboxProtocol
 
     public sealed record OrderBody(string Id, string Status, long Amount, string Currency, string MerchantReference, string? PaymentId, string CheckoutUrl);
 
+    public sealed record CreateRefundBody(long Amount, string RefundId);
+
+    /// <param name="Status">"pending", "succeeded" or "failed"</param>
+    public sealed record RefundBody(string Id, string OrderId, long Amount, string Status);
+
     public sealed record WebhookBody(string Id, string Type, long CreatedAt, WebhookData Data);
 
     public sealed record WebhookData(string OrderId, string? PaymentId, string MerchantReference, string Status, long Amount, string Currency);

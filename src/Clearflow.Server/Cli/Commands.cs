@@ -21,6 +21,7 @@ public static class Commands
           keys issue --merchant ID [--mode test|live]
                                                 issue a secret API key (shown once; only its hash is stored)
           demo-key                              print the demo merchant's test secret key
+          ledger verify                         check that the books balance and agree with every order (exit 1 if not)
         Store: CLEARFLOW_DATABASE (or Clearflow:Database); default SQLite under ./data.
         """;
 
@@ -90,6 +91,18 @@ public static class Commands
                     .HandleAsync(Environment.GetEnvironmentVariable("CLEARFLOW_DEMO_SECRET_KEY"), options.DemoKeyFile, cancel);
                 Console.WriteLine(demo.SecretKey);
                 return 0;
+            }
+            case ["ledger", "verify", ..]:
+            {
+                var verification = await sp.GetRequiredService<Application.Ledger.VerifyLedger>().HandleAsync(null, cancel);
+                foreach (var problem in verification.Problems)
+                {
+                    Console.WriteLine(problem);
+                }
+                Console.WriteLine(verification.Balanced
+                    ? $"The books balance: {verification.OrdersChecked} orders agree with their postings."
+                    : $"{verification.Problems.Count} problems in {verification.OrdersChecked} orders.");
+                return verification.Balanced ? 0 : 1;
             }
             default:
                 return Fail($"Unknown command '{string.Join(' ', args)}'.\n{Usage}");

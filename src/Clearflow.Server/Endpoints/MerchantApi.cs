@@ -28,7 +28,21 @@ public static class MerchantApi
         merchant.MapGet("/reports/daily/{date}", GetDailyReportAsync).WithTags("Reports")
             .WithSummary("The end-of-day report of a local date (yyyy-MM-dd): totals by status and every order still not final")
             .Produces<DailyReport>().ProducesProblem(404).ProducesProblem(422);
+        merchant.MapGet("/ledger/verify", VerifyLedgerAsync).WithTags("Ledger")
+            .WithSummary("Check the books: every ledger transaction balances, and every order's postings agree with its status and amounts")
+            .Produces<Application.Ledger.VerifyLedger.Verification>();
+        merchant.MapGet("/ledger/entries", LedgerEntriesAsync).WithTags("Ledger")
+            .WithSummary("The merchant's ledger postings (debits positive, credits negative), optionally for one order (?order_id=)");
         return routes;
+    }
+
+    private static async Task<IResult> VerifyLedgerAsync(ClaimsPrincipal user, Application.Ledger.VerifyLedger verify, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await verify.HandleAsync(MerchantId(user), cancellationToken));
+
+    private static async Task<IResult> LedgerEntriesAsync([Microsoft.AspNetCore.Mvc.FromQuery(Name = "order_id")] string? orderId, ClaimsPrincipal user, Application.Abstractions.ILedgerStore ledger, CancellationToken cancellationToken)
+    {
+        var entries = await ledger.ListLedgerEntriesAsync(MerchantId(user), orderId, cancellationToken);
+        return TypedResults.Ok(entries.Select(e => new { e.TransactionId, e.OrderId, e.Account, e.Amount, e.Currency, e.Kind, e.CreatedAt }));
     }
 
     private static string MerchantId(ClaimsPrincipal user) => user.FindFirstValue(ApiKeyAuthentication.MerchantIdClaim)!;

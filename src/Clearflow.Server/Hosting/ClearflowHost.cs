@@ -37,6 +37,9 @@ public static class ClearflowHost
         services.AddSingleton<IStatusCheckStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IOutboxStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IDailyRunStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IRefundStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IOrderTaskStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<ILedgerStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IPublicUrls, PublicUrls>();
         services.AddSingleton<InboxSignal>();
         services.AddSingleton<IInboxSignal>(sp => sp.GetRequiredService<InboxSignal>());
@@ -55,6 +58,8 @@ public static class ClearflowHost
         services.AddHostedService<StatusPoller>();
         services.AddOptions<EndOfDayOptions>().BindConfiguration("Clearflow:EndOfDay");
         services.AddHostedService<EndOfDayScheduler>();
+        services.AddHostedService<PipelineWorker>();
+        services.AddSingleton<IFulfilmentSender, Pipeline.StandardWebhookSender>();
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         services.AddProblemDetails();
@@ -80,6 +85,7 @@ public static class ClearflowHost
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clearflow API"));
         app.MapOrdersApi();
         app.MapMerchantApi();
+        app.MapRefundsApi();
         app.MapGatewaysApi();
         app.MapSandboxSite();
         app.MapDemoShop();

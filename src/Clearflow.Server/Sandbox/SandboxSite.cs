@@ -20,6 +20,9 @@ public static class SandboxSite
         var sandbox = routes.MapGroup("/sandbox").WithTags("Sandbox gateway").AllowAnonymous();
         sandbox.MapPost("/api/orders", CreateOrderAsync).WithSummary("Sandbox API: create a gateway order (called by the connector)");
         sandbox.MapGet("/api/orders/{id}", GetOrderAsync).WithSummary("Sandbox API: order status (called by the connector)");
+        sandbox.MapPost("/api/orders/{id}/refunds", CreateRefundAsync).WithSummary("Sandbox API: refund (refund_id is the idempotency key)");
+        sandbox.MapGet("/api/refunds/{id}", GetRefundAsync).WithSummary("Sandbox API: refund status");
+        sandbox.MapGet("/api/orders/{id}/refunds", ListRefundsAsync).WithSummary("Sandbox API: the refunds of an order");
         sandbox.MapGet("/api/orders/{id}/webhooks", ListWebhooksAsync).WithSummary("Sandbox API: the webhooks sent for an order and how they were answered");
         sandbox.MapGet("/checkout/{id}", CheckoutPageAsync).WithSummary("The hosted checkout page");
         sandbox.MapPost("/orders/{id}/behaviour", SetBehaviourAsync)
@@ -99,16 +102,65 @@ public static class SandboxSite
         return TypedResults.Json(ToBody(query.Order, request), Json.Options);
     }
 
+    private static async Task<IResult> CreateRefundAsync(string id, HttpRequest request, SandboxAccount account, ISandboxStore store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!await IsAuthorizedAsync(request, account))
+        {
+            return Unauthorized();
+        }
+        SandboxProtocol.CreateRefundBody? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<SandboxProtocol.CreateRefundBody>(Json.Options, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return Problem.BadRequest("malformed-json", ex.Message).ToResult();
+        }
+        if (body is null || string.IsNullOrEmpty(body.RefundId))
+        {
+            return Problem.Validation("refund_id", "amount and refund_id are required.").ToResult();
+        }
+        var (refund, error) = await store.CreateSandboxRefundAsync(id, body.RefundId, body.Amount, clock.GetUtcNow(), cancellationToken);
+        return refund is null
+            ? Problem.BadRequest("refund-refused", $"The sandbox refuses the refund: {error}.").ToResult()
+            : TypedResults.Json(new SandboxProtocol.RefundBody(refund.Id, refund.OrderId, refund.Amount, refund.Status), Json.Options, statusCode: 201);
+    }
+
+    private static async Task<IResult> GetRefundAsync(string id, HttpRequest request, SandboxAccount account, ISandboxStore store, CancellationToken cancellationToken)
+    {
+        if (!await IsAuthorizedAsync(request, account))
+        {
+            return Unauthorized();
+        }
+        var refund = await store.QuerySandboxRefundAsync(id, cancellationToken);
+        return refund is null
+            ? new Problem(404, "not-found", "Sandbox refund not found.", $"No sandbox refund '{id}'.").ToResult()
+            : TypedResults.Json(new SandboxProtocol.RefundBody(refund.Id, refund.OrderId, refund.Amount, refund.Status), Json.Options);
+    }
+
+    private static async Task<IResult> ListRefundsAsync(string id, HttpRequest request, SandboxAccount account, ISandboxStore store, CancellationToken cancellationToken)
+    {
+        if (!await IsAuthorizedAsync(request, account))
+        {
+            return Unauthorized();
+        }
+        var refunds = await store.ListSandboxRefundsAsync(id, cancellationToken);
+        return TypedResults.Json(refunds.Select(r => new SandboxProtocol.RefundBody(r.Id, r.OrderId, r.Amount, r.Status)), Json.Options);
+    }
+
     private static async Task<IResult> SetBehaviourAsync(string id, HttpRequest request, ISandboxStore store, CancellationToken cancellationToken)
     {
         int failures;
         string mode;
+        string? refund;
         try
         {
             using var json = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
             var root = json.RootElement;
-            failures = root.TryGetProperty("status_failures", out var f) && f.TryGetInt32(out var n) ? n : -1;
+            failures = root.TryGetProperty("status_failures", out var f) && f.TryGetInt32(out var n) ? n : 0;
             mode = root.TryGetProperty("status_failure_mode", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "error";
+            refund = root.TryGetProperty("refund", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
         }
         catch (JsonException)
         {
@@ -118,8 +170,22 @@ public static class SandboxSite
         {
             return Problem.Validation("status_failures", "status_failures is 0-1000 and status_failure_mode is 'error' or 'timeout'.").ToResult();
         }
+        if (refund is not null)
+        {
+            var parts = refund.Split(':');
+            var valid = refund is "succeeded" or "failed"
+                || (parts.Length == 3 && parts[0] == "pending" && int.TryParse(parts[1], out var checks) && checks is >= 1 and <= 1000 && parts[2] is "succeeded" or "failed");
+            if (!valid)
+            {
+                return Problem.Validation("refund", "Must be 'succeeded', 'failed' or 'pending:N:succeeded|failed'.").ToResult();
+            }
+            if (!await store.SetSandboxRefundBehaviourAsync(id, refund, cancellationToken))
+            {
+                return new Problem(404, "not-found", "Sandbox order not found.", $"No sandbox order '{id}'.").ToResult();
+            }
+        }
         return await store.SetSandboxStatusFailuresAsync(id, failures, mode, cancellationToken)
-            ? TypedResults.Json(new { status_failures = failures, status_failure_mode = mode }, Json.Options)
+            ? TypedResults.Json(new { status_failures = failures, status_failure_mode = mode, refund }, Json.Options)
             : new Problem(404, "not-found", "Sandbox order not found.", $"No sandbox order '{id}'.").ToResult();
     }
 

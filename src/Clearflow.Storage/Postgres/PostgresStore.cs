@@ -30,16 +30,14 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         }
     }
 
-    public override Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
-            """
-            WITH due AS (
-                SELECT id FROM orders WHERE next_check_at <= @now ORDER BY next_check_at LIMIT @limit FOR UPDATE SKIP LOCKED
-            )
-            UPDATE orders SET next_check_at = @leaseEnd FROM due
-            WHERE orders.id = due.id AND orders.next_check_at <= @now
-            RETURNING orders.id
-            """, new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
+    protected override string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning) => $"""
+        WITH due AS (
+            SELECT id FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {dueColumn} LIMIT @limit FOR UPDATE SKIP LOCKED
+        )
+        UPDATE {table} SET {dueColumn} = @leaseEnd{setExtra} FROM due
+        WHERE {table}.id = due.id AND {table}.{dueColumn} <= @now
+        RETURNING {string.Join(", ", returning.Split(", ").Select(c => table + "." + c))}
+        """;
 
     /// <summary>A session-level advisory lock held on a dedicated connection until disposed.</summary>
     public override async Task<IAsyncDisposable?> TryAcquireSingletonAsync(string name, CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ public abstract record OrderReader
 }
 
 /// <summary><c>GET /v1/orders/{id}</c>: status, amounts, attempts and the timeline.</summary>
-public sealed class GetOrder(IOrderStore store)
+public sealed class GetOrder(IClearflowStore store)
 {
     public sealed record AttemptView(string Id, string Gateway, string GatewayReference, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
@@ -34,7 +34,15 @@ public sealed class GetOrder(IOrderStore store)
 
         /// <summary>The gateway's last answer to a status check.</summary>
         public string? LastGatewayStatus { get; init; }
+
+        /// <summary>Every execution of every pipeline step (verify, transition, fulfil, compensate), in order.</summary>
+        public IReadOnlyList<StepView>? Steps { get; init; }
+
+        /// <summary>Where fulfilment stands: pending, done, failed (merchant view only).</summary>
+        public string? Fulfilment { get; init; }
     }
+
+    public sealed record StepView(string Step, int Attempt, DateTimeOffset StartedAt, DateTimeOffset EndedAt, string Outcome, string? Error);
 
     public async Task<Result<OrderView>> HandleAsync(string orderId, OrderReader reader, CancellationToken cancellationToken)
     {
@@ -67,6 +75,8 @@ public sealed class GetOrder(IOrderStore store)
             CompensationRequiredAt = order.CompensationRequiredAt,
             NextCheckAt = order.NextCheckAt,
             LastGatewayStatus = order.LastGatewayStatus,
+            Steps = full ? [.. (await store.ListStepsAsync(orderId, cancellationToken)).Select(s => new StepView(s.Step, s.Attempt, s.StartedAt, s.EndedAt, s.Outcome, s.Error))] : null,
+            Fulfilment = full ? (await store.ListOrderTasksAsync(orderId, cancellationToken)).FirstOrDefault(t => t.Kind == OrderTaskRecord.Fulfil)?.Status : null,
         };
     }
 }

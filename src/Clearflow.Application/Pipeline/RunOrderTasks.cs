@@ -1,0 +1,39 @@
+using Clearflow.Application.Abstractions;
+
+namespace Clearflow.Application.Pipeline;
+
+/// <summary>
+/// One round of the pipeline after transitions: claims due tasks (a lease, so a crashed worker's task comes
+/// back) and runs each as its step. A step that throws is left to its lease and retried; the step's own
+/// records (task status, refund key, fulfilment id) make sure a finished effect is never repeated.
+/// </summary>
+public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, CompensateOrder compensate, TimeProvider clock)
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    public sealed record Round(int Claimed, IReadOnlyList<(string TaskId, Exception Error)> Failures);
+
+    public async Task<Round> HandleAsync(int batchSize, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var tasks = await store.ClaimDueOrderTasksAsync(now, now + Lease, batchSize, cancellationToken);
+        var failures = new List<(string, Exception)>();
+        foreach (var task in tasks)
+        {
+            try
+            {
+                _ = task.Kind switch
+                {
+                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, cancellationToken),
+                    OrderTaskRecord.Compensate => await compensate.HandleAsync(task, cancellationToken),
+                    _ => throw new InvalidOperationException($"Unknown task kind {task.Kind}."),
+                };
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add((task.Id, ex));
+            }
+        }
+        return new Round(tasks.Count, failures);
+    }
+}

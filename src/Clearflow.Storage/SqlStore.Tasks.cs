@@ -1,0 +1,104 @@
+using System.Data.Common;
+using Clearflow.Application.Abstractions;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    private const string TaskColumns = "id, order_id, kind, status, reason, attempts, available_at, last_error, created_at, completed_at";
+
+    private sealed class TaskRow
+    {
+        public string Id { get; set; } = "";
+        public string OrderId { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string Status { get; set; } = "";
+        public string? Reason { get; set; }
+        public long Attempts { get; set; }
+        public long AvailableAt { get; set; }
+        public string? LastError { get; set; }
+        public long CreatedAt { get; set; }
+        public long? CompletedAt { get; set; }
+
+        public OrderTaskRecord ToRecord() => new(Id, OrderId, Kind, Status, Reason, (int)Attempts, At(AvailableAt), LastError, At(CreatedAt), At(CompletedAt));
+    }
+
+    private sealed class StepRow
+    {
+        public string OrderId { get; set; } = "";
+        public string Step { get; set; } = "";
+        public long Attempt { get; set; }
+        public long StartedAt { get; set; }
+        public long EndedAt { get; set; }
+        public string Outcome { get; set; } = "";
+        public string? Error { get; set; }
+    }
+
+    public Task<bool> AddOrderTaskAsync(OrderTaskRecord task, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => InsertOrderTaskAsync(connection, transaction, task, cancellationToken), cancellationToken);
+
+    private static async Task<bool> InsertOrderTaskAsync(DbConnection connection, DbTransaction transaction, OrderTaskRecord task, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(Command(
+            $"""
+            INSERT INTO order_tasks ({TaskColumns})
+            VALUES (@Id, @OrderId, @Kind, 'pending', @Reason, 0, @availableAt, NULL, @createdAt, NULL)
+            ON CONFLICT DO NOTHING
+            """, new { task.Id, task.OrderId, task.Kind, task.Reason, availableAt = Ms(task.AvailableAt), createdAt = Ms(task.CreatedAt) },
+            transaction, cancellationToken)) == 1;
+
+    public Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => (IReadOnlyList<OrderTaskRecord>)[.. (await connection.QueryAsync<TaskRow>(Command(
+            ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns),
+            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task<bool> CompleteOrderTaskAsync(string taskId, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
+        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var orderId = await connection.QuerySingleOrDefaultAsync<string>(Command(
+                "UPDATE order_tasks SET status = @status, completed_at = @at, last_error = @error WHERE id = @taskId AND status = 'pending' RETURNING order_id",
+                new { taskId, status, at = Ms(at), error }, transaction, cancellationToken));
+            if (orderId is null)
+            {
+                return false;
+            }
+            if (entry is not null)
+            {
+                await InsertTimelineAsync(connection, transaction, orderId, entry, cancellationToken);
+            }
+            foreach (var task in followUps)
+            {
+                await InsertOrderTaskAsync(connection, transaction, task, cancellationToken);
+            }
+            foreach (var message in notifications)
+            {
+                await InsertOutboxAsync(connection, transaction, message, cancellationToken);
+            }
+            return true;
+        }, cancellationToken);
+
+    public Task RetryOrderTaskAsync(string taskId, DateTimeOffset availableAt, string error, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "UPDATE order_tasks SET available_at = @availableAt, last_error = @error WHERE id = @taskId AND status = 'pending'",
+            new { taskId, availableAt = Ms(availableAt), error }, transaction, cancellationToken)), cancellationToken);
+
+    public Task<IReadOnlyList<OrderTaskRecord>> ListOrderTasksAsync(string orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<OrderTaskRecord>)[.. (await connection.QueryAsync<TaskRow>(Command(
+            $"SELECT {TaskColumns} FROM order_tasks WHERE order_id = @orderId ORDER BY created_at, id", new { orderId }, null, cancellationToken))).Select(r => r.ToRecord())],
+            cancellationToken);
+
+    public Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            """
+            INSERT INTO pipeline_steps (order_id, step, attempt, started_at, ended_at, outcome, error)
+            VALUES (@OrderId, @Step, @Attempt, @startedAt, @endedAt, @Outcome, @Error)
+            """, new { step.OrderId, step.Step, step.Attempt, startedAt = Ms(step.StartedAt), endedAt = Ms(step.EndedAt), step.Outcome, step.Error },
+            transaction, cancellationToken)), cancellationToken);
+
+    public Task<IReadOnlyList<StepRecord>> ListStepsAsync(string orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<StepRecord>)[.. (await connection.QueryAsync<StepRow>(Command(
+            "SELECT order_id, step, attempt, started_at, ended_at, outcome, error FROM pipeline_steps WHERE order_id = @orderId ORDER BY id",
+            new { orderId }, null, cancellationToken))).Select(r => new StepRecord(r.OrderId, r.Step, (int)r.Attempt, At(r.StartedAt), At(r.EndedAt), r.Outcome, r.Error))],
+            cancellationToken);
+}
