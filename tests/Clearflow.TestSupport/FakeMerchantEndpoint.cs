@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Clearflow.TestSupport;
+
+/// <summary>
+/// A merchant's fulfilment endpoint on loopback: records every request it gets (headers and body as
+/// sent) and answers with the next scripted status code (200 when the script is empty).
+/// </summary>
+public sealed class FakeMerchantEndpoint : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<int> _script = new();
+
+    public sealed record Received(string? WebhookId, string? Timestamp, string? Signature, string Body);
+
+    public ConcurrentQueue<Received> Requests { get; } = new();
+
+    public Uri Url { get; private set; } = null!;
+
+    private FakeMerchantEndpoint(WebApplication app) => _app = app;
+
+    public static async Task<FakeMerchantEndpoint> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var endpoint = new FakeMerchantEndpoint(app);
+        app.MapPost("/fulfil", async (HttpRequest request) =>
+        {
+            using var reader = new StreamReader(request.Body);
+            endpoint.Requests.Enqueue(new Received(request.Headers["webhook-id"], request.Headers["webhook-timestamp"], request.Headers["webhook-signature"],
+                await reader.ReadToEndAsync()));
+            return Results.StatusCode(endpoint._script.TryDequeue(out var status) ? status : 200);
+        });
+        await app.StartAsync();
+        endpoint.Url = new Uri(new Uri(app.Urls.First()), "/fulfil");
+        return endpoint;
+    }
+
+    /// <summary>The next answers, in order; after them, 200.</summary>
+    public void Answer(params int[] statusCodes)
+    {
+        foreach (var code in statusCodes)
+        {
+            _script.Enqueue(code);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
