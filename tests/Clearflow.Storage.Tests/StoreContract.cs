@@ -359,6 +359,103 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(4, (await Store.GetSandboxOrderAsync(order.Id, None))!.StatusQueries);
         Assert.Null(await Store.QuerySandboxStatusAsync("sbx_ord_missing", T0, None));
     }
+
+    private async Task<OrderRecord> PaidOrderAsync(MerchantRecord merchant, long amount)
+    {
+        var order = await NewOrderAsync(merchant);
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.SuccessPredecessors, OrderStatus.Succeeded, "paid", amount, null, null,
+            new TimelineEntry(T0, "status.changed", "paid")) { Ledger = Domain.Ledger.LedgerRules.Capture(merchant.Id, order.Id, "sandbox", amount, "INR") }, None));
+        return (await Store.GetOrderAsync(order.Id, None))!;
+    }
+
+    private static RefundRecord Refund(OrderRecord order, long amount, string key) =>
+        new("rfd_" + Guid.NewGuid().ToString("N"), order.Id, order.MerchantId, amount, "INR", "pending", "manual", null, key, null, null, null, T0, T0);
+
+    [Fact]
+    public async Task Concurrent_refund_reservations_never_exceed_what_was_paid()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await PaidOrderAsync(merchant, 10_000);
+        var results = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => Task.Run(() =>
+            Store.ReserveRefundAsync(Refund(order, 400, "k" + i), new TimelineEntry(T0, "refund.created", "r"), [], None))));
+        Assert.Equal(25, results.Count(r => r is RefundReservation.Created));
+        Assert.All(results.Where(r => r is not RefundReservation.Created), r => Assert.Equal(0, Assert.IsType<RefundReservation.ExceedsRefundable>(r).Refundable));
+        Assert.Equal(10_000, (await Store.GetOrderAsync(order.Id, None))!.AmountRefundReserved);
+
+        var again = await Store.ReserveRefundAsync(Refund(order, 400, "k0"), new TimelineEntry(T0, "refund.created", "r"), [], None);
+        Assert.IsType<RefundReservation.Duplicate>(again);
+        var unpaid = await NewOrderAsync(merchant);
+        Assert.Equal("created", Assert.IsType<RefundReservation.NotRefundable>(
+            await Store.ReserveRefundAsync(Refund(unpaid, 1, "x"), new TimelineEntry(T0, "refund.created", "r"), [], None)).OrderStatus);
+    }
+
+    [Fact]
+    public async Task Concurrent_reservations_with_one_key_make_one_refund_and_reserve_once()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await PaidOrderAsync(merchant, 10_000);
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() =>
+            Store.ReserveRefundAsync(Refund(order, 1_000, "same"), new TimelineEntry(T0, "refund.created", "r"), [], None))));
+        Assert.Single(results, r => r is RefundReservation.Created);
+        Assert.Single(await Store.ListRefundsAsync(order.Id, None));
+        Assert.Equal(1_000, (await Store.GetOrderAsync(order.Id, None))!.AmountRefundReserved);
+    }
+
+    [Fact]
+    public async Task A_refund_completes_once_success_moves_the_order_and_posts_failure_frees_the_amount()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await PaidOrderAsync(merchant, 10_000);
+        var partial = ((RefundReservation.Created)await Store.ReserveRefundAsync(Refund(order, 4_000, "a"), new TimelineEntry(T0, "refund.created", "r"), [], None)).Refund;
+        var failing = ((RefundReservation.Created)await Store.ReserveRefundAsync(Refund(order, 6_000, "b"), new TimelineEntry(T0, "refund.created", "r"), [], None)).Refund;
+        await Store.SetRefundGatewayReferenceAsync(partial.Id, "gw-a", T0.AddMinutes(1), T0, None);
+        Assert.Contains(partial.Id, await Store.ClaimDueRefundChecksAsync(T0.AddMinutes(1), T0.AddMinutes(3), 10, None));
+
+        var success = new RefundCompletion(partial.Id, true, null, T0.AddMinutes(2), new TimelineEntry(T0.AddMinutes(2), "refund.succeeded", "ok"))
+        {
+            Ledger = Domain.Ledger.LedgerRules.Refund(merchant.Id, order.Id, partial.Id, "sandbox", 4_000, "INR"),
+        };
+        Assert.True(await Store.CompleteRefundAsync(success, None));
+        Assert.False(await Store.CompleteRefundAsync(success, None));
+        Assert.True(await Store.CompleteRefundAsync(new RefundCompletion(failing.Id, false, "declined", T0.AddMinutes(2), new TimelineEntry(T0.AddMinutes(2), "refund.failed", "no")), None));
+
+        var after = (await Store.GetOrderAsync(order.Id, None))!;
+        Assert.Equal((OrderStatus.PartiallyRefunded, 4_000L, 4_000L), (after.Status, after.AmountRefunded, after.AmountRefundReserved));
+        Assert.Equal(("succeeded", "failed"), ((await Store.GetRefundAsync(partial.Id, None))!.Status, (await Store.GetRefundAsync(failing.Id, None))!.Status));
+        Assert.Equal("declined", (await Store.GetRefundAsync(failing.Id, None))!.FailureReason);
+
+        var totals = (await Store.OrderLedgerTotalsAsync(merchant.Id, None)).Single(t => t.OrderId == order.Id);
+        Assert.Equal((10_000L, 4_000L), (totals.Captured, totals.RefundedPosted));
+        Assert.Empty(await Store.LedgerImbalancesAsync(merchant.Id, None));
+        Assert.Equal(4, (await Store.ListLedgerEntriesAsync(merchant.Id, order.Id, None)).Count);
+    }
+
+    [Fact]
+    public async Task An_order_has_one_task_of_a_kind_claimed_by_one_worker_and_finished_once()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
+        var task = new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Fulfil, "pending", null, 0, T0, null, T0, null);
+        Assert.True(await Store.AddOrderTaskAsync(task, None));
+        Assert.False(await Store.AddOrderTaskAsync(task with { Id = "tsk_other" + Guid.NewGuid().ToString("N") }, None));
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => Store.ClaimDueOrderTasksAsync(T0, T0.AddMinutes(2), 10, None))));
+        var claimed = Assert.Single(claims.SelectMany(c => c), t => t.Id == task.Id);
+        Assert.Equal(1, claimed.Attempts);
+
+        await Store.RetryOrderTaskAsync(task.Id, T0.AddMinutes(5), "503", None);
+        Assert.DoesNotContain(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(4), T0.AddMinutes(6), 10, None), t => t.Id == task.Id);
+        Assert.Equal(2, Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(5), T0.AddMinutes(7), 10, None), t => t.Id == task.Id).Attempts);
+
+        var compensate = new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Compensate, "pending", "refused", 0, T0.AddMinutes(6), null, T0.AddMinutes(6), null);
+        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "failed", T0.AddMinutes(6), "410", new TimelineEntry(T0.AddMinutes(6), "fulfilment.failed", "no"), [compensate], [], None));
+        Assert.False(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(7), null, null, [], [], None));
+        var tasks = await Store.ListOrderTasksAsync(order.Id, None);
+        Assert.Equal([("fulfil", "failed"), ("compensate", "pending")], tasks.Select(t => (t.Kind, t.Status)));
+
+        await Store.RecordStepAsync(new StepRecord(order.Id, "fulfil", 2, T0, T0.AddSeconds(1), "permanent", "410"), None);
+        Assert.Equal(("fulfil", 2, "410"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt, s.Error)).Single());
+    }
 }
 
 public sealed class SqliteStoreContract : StoreContract
