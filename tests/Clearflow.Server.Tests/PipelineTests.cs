@@ -123,6 +123,44 @@ public abstract class PipelineTests(ServerEnvironment environment, StoreKind kin
         await VerifyLedgerAsync(client);
     }
 
+    /// <summary>What an app embedding Clearflow registers to fulfil in process.</summary>
+    private sealed class RecordingHandler(Domain.Pipeline.FulfilmentOutcome answer) : IFulfilmentHandler
+    {
+        public List<FulfilmentRequest> Requests { get; } = [];
+
+        public Task<Domain.Pipeline.FulfilmentOutcome> FulfilAsync(FulfilmentRequest request, CancellationToken cancellationToken)
+        {
+            Requests.Add(request);
+            return Task.FromResult(answer);
+        }
+    }
+
+    [Theory]
+    [InlineData(Domain.Pipeline.FulfilmentOutcome.Fulfilled, "succeeded", "done")]
+    [InlineData(Domain.Pipeline.FulfilmentOutcome.Permanent, "refunded", "failed")]
+    public async Task An_in_process_fulfilment_handler_is_called_once_and_its_answer_decides(Domain.Pipeline.FulfilmentOutcome answer, string status, string fulfilment)
+    {
+        var handler = new RecordingHandler(answer);
+        var clock = new FakeTimeProvider(StatusCheckTests.Start);
+        var host = await environment.StartExtraHostAsync(kind, s =>
+        {
+            s.AddSingleton<TimeProvider>(clock);
+            s.AddSingleton<IFulfilmentHandler>(handler);
+        }, StatusCheckTests.Workers());
+        using var client = host.CreateClient();
+        using (var put = await client.PutAsync("/v1/merchant/settings", new StringContent("""{"fulfilment":{"mode":"in_process"}}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+        var order = await PaidOrderAsync(host, client);
+        Assert.Empty(await RunPipelineAsync(host));
+
+        var request = Assert.Single(handler.Requests);
+        Assert.Equal((Api.Id(order), 49_900L, "mug"), (request.OrderId, request.Amount, request.Metadata["sku"]));
+        var view = await Api.GetOrderAsync(client, Api.Id(order));
+        Assert.Equal((status, fulfilment), (view.GetProperty("status").GetString(), view.GetProperty("fulfilment").GetString()));
+    }
+
     [Fact]
     public async Task When_fulfilment_is_refused_the_customer_is_refunded_and_told_and_the_order_shows_why()
     {
