@@ -5,6 +5,7 @@ using Clearflow.Application.Ledger;
 using Clearflow.Application.Pipeline;
 using Clearflow.Application.Refunds;
 using Clearflow.Application.Merchants;
+using Clearflow.Application.Notifications;
 using Clearflow.Application.Orders.CreateOrder;
 using Clearflow.Application.Orders.GetOrder;
 using Clearflow.Application.Payments;
@@ -50,6 +51,12 @@ public static class ServiceCollectionExtensions
         services.AddScoped<CompensateOrder>();
         services.AddScoped<RunOrderTasks>();
         services.AddScoped<VerifyLedger>();
+        services.AddScoped<WebhookUrlCheck>();
+        services.AddScoped<CreateWebhookEndpoint>();
+        services.AddScoped<ManageWebhookEndpoint>();
+        services.AddScoped<DeliveryHistory>();
+        services.AddScoped<DispatchOutbox>();
+        services.AddScoped<DeliverNotifications>();
         return services;
     }
 }

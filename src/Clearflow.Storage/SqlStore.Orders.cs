@@ -80,7 +80,7 @@ public abstract partial class SqlStore
         public string? Data { get; set; }
     }
 
-    public Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, CancellationToken cancellationToken) =>
+    public Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             var inserted = await connection.ExecuteAsync(Command(
@@ -104,6 +104,10 @@ public abstract partial class SqlStore
                 return false;
             }
             await InsertTimelineAsync(connection, transaction, order.Id, entry, cancellationToken);
+            foreach (var message in notifications)
+            {
+                await InsertOutboxAsync(connection, transaction, message, cancellationToken);
+            }
             return true;
         }, cancellationToken);
 

@@ -39,7 +39,7 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var order = new OrderRecord("ord_" + Guid.NewGuid().ToString("N"), merchant.Id, receipt ?? "r-" + Guid.NewGuid().ToString("N")[..10], 49_900, "INR", 0, 0,
             OrderStatus.Created, null, "sandbox", new CustomerRecord("c1", "a@example.com", null, null), "{}", null, "secret", "key-1", T0, T0);
-        Assert.True(await Store.InsertOrderAsync(order, new TimelineEntry(T0, "order.created", "created"), None));
+        Assert.True(await Store.InsertOrderAsync(order, new TimelineEntry(T0, "order.created", "created"), [], None));
         return order;
     }
 
@@ -73,11 +73,11 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(order, await Store.FindOrderByReceiptAsync(merchant.Id, "receipt-1", None));
 
         var again = order with { Id = "ord_other" + Guid.NewGuid().ToString("N") };
-        Assert.False(await Store.InsertOrderAsync(again, new TimelineEntry(T0, "order.created", "x"), None));
+        Assert.False(await Store.InsertOrderAsync(again, new TimelineEntry(T0, "order.created", "x"), [], None));
         Assert.Null(await Store.GetOrderAsync(again.Id, None));
 
         var otherMerchant = await NewMerchantAsync();
-        Assert.True(await Store.InsertOrderAsync(again with { MerchantId = otherMerchant.Id }, new TimelineEntry(T0, "order.created", "x"), None));
+        Assert.True(await Store.InsertOrderAsync(again with { MerchantId = otherMerchant.Id }, new TimelineEntry(T0, "order.created", "x"), [], None));
     }
 
     [Fact]

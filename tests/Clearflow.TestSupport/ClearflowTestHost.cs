@@ -45,6 +45,8 @@ public sealed class ClearflowTestHost : IAsyncDisposable
             ["Urls"] = "http://127.0.0.1:0",
             ["Clearflow:DataDirectory"] = dataDirectory,
             ["Clearflow:Database"] = database ?? $"Data Source={Path.Combine(dataDirectory, "clearflow.db")}",
+            // The suite's merchant endpoints run on loopback; production refuses internal addresses (SSRF).
+            ["Clearflow:Notifications:AllowPrivateTargets"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore.Authentication"] = "Error",
         };

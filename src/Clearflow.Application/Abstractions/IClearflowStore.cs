@@ -8,7 +8,7 @@ namespace Clearflow.Application.Abstractions;
 /// asks only for what it touches.
 /// </summary>
 public interface IClearflowStore : IMerchantStore, IOrderStore, IIdempotencyStore, IInboxStore, ISystemSettings, ISandboxStore,
-    IStatusCheckStore, IOutboxStore, IDailyRunStore, ISingletonLock, IRefundStore, IOrderTaskStore, ILedgerStore
+    IStatusCheckStore, IOutboxStore, IDailyRunStore, ISingletonLock, IRefundStore, IOrderTaskStore, ILedgerStore, INotificationStore
 {
     /// <summary>"sqlite" or "postgresql".</summary>
     string Kind { get; }
@@ -32,8 +32,8 @@ public interface IMerchantStore
 
 public interface IOrderStore
 {
-    /// <summary>Inserts the order with its first timeline entry; false when the merchant already has an order with this receipt.</summary>
-    Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, CancellationToken cancellationToken);
+    /// <summary>Inserts the order with its first timeline entry (and notices); false when the merchant already has an order with this receipt.</summary>
+    Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken);
     Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken);
     Task<OrderRecord?> FindOrderByReceiptAsync(string merchantId, string receipt, CancellationToken cancellationToken);
 

@@ -34,5 +34,8 @@ public readonly record struct Result<T>
     public bool IsSuccess => Error is null;
 
     public static implicit operator Result<T>(T value) => new(value, null);
+
+    /// <summary>For values of interface type, which C# does not convert implicitly.</summary>
+    public static Result<T> Ok(T value) => new(value, null);
     public static implicit operator Result<T>(Problem problem) => new(default, problem);
 }

@@ -27,6 +27,9 @@ public sealed record MerchantSettings
     /// <summary>How a paid order is delivered.</summary>
     public FulfilmentSettings Fulfilment { get; init; } = new();
 
+    /// <summary>Who hears about what: operators' addresses, customer channels, email templates.</summary>
+    public NotificationSettings Notifications { get; init; } = new();
+
     /// <summary>A success after the order was failed, expired or cancelled: "refund" it (default) or "accept" and fulfil it.</summary>
     public string LateSuccessPolicy { get; init; } = "refund";
 
@@ -81,6 +84,10 @@ public sealed record MerchantSettings
         foreach (var (field, message) in (Fulfilment ?? new()).Problems())
         {
             Add("fulfilment." + field, message);
+        }
+        foreach (var (field, message) in (Notifications ?? new()).Problems())
+        {
+            Add("notifications." + field, message);
         }
         if (LateSuccessPolicy is not ("refund" or "accept"))
         {
@@ -191,6 +198,45 @@ public sealed record FulfilmentSettings
         if (SigningSecret is not null && !SigningSecret.StartsWith("whsec_", StringComparison.Ordinal))
         {
             yield return ("signing_secret", "Must start with 'whsec_' followed by base64 (or leave it out to have one generated).");
+        }
+    }
+}
+
+public sealed record NotificationSettings
+{
+    /// <summary>Where operator notices go (orders needing review, daily reports, disabled endpoints).</summary>
+    public IReadOnlyList<string> OperatorEmails { get; init; } = [];
+
+    /// <summary>Email customers (when the order has their address and an SMTP server is configured).</summary>
+    public bool CustomerEmail { get; init; } = true;
+
+    /// <summary>Email templates by topic (e.g. <c>customer.order_succeeded</c>, <c>operator.daily_report</c>).</summary>
+    public IReadOnlyDictionary<string, Notifications.EmailTemplate> Templates { get; init; } = new Dictionary<string, Notifications.EmailTemplate>();
+
+    public IEnumerable<(string Field, string Message)> Problems()
+    {
+        foreach (var email in OperatorEmails ?? [])
+        {
+            if (email.IndexOf('@', StringComparison.Ordinal) <= 0 || email.Length > 254)
+            {
+                yield return ("operator_emails", $"'{email}' is not an email address.");
+            }
+        }
+        foreach (var (topic, template) in Templates ?? new Dictionary<string, Notifications.EmailTemplate>())
+        {
+            if (!topic.StartsWith("customer.", StringComparison.Ordinal) && !topic.StartsWith("operator.", StringComparison.Ordinal))
+            {
+                yield return ("templates", $"'{topic}' is not a customer.* or operator.* topic.");
+            }
+            if (template is null || string.IsNullOrWhiteSpace(template.Subject) || template.Text is null || template.Html is null)
+            {
+                yield return ($"templates.{topic}", "A template needs a subject, text and html.");
+                continue;
+            }
+            foreach (var unknown in Notifications.EmailTemplates.UnknownPlaceholders(template))
+            {
+                yield return ($"templates.{topic}", $"Unknown placeholder {{{{{unknown}}}}}. Known: {string.Join(", ", Notifications.EmailTemplates.Placeholders)}.");
+            }
         }
     }
 }

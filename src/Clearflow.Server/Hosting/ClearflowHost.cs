@@ -59,7 +59,17 @@ public static class ClearflowHost
         services.AddOptions<EndOfDayOptions>().BindConfiguration("Clearflow:EndOfDay");
         services.AddHostedService<EndOfDayScheduler>();
         services.AddHostedService<PipelineWorker>();
-        services.AddSingleton<IFulfilmentSender, Pipeline.StandardWebhookSender>();
+        services.AddSingleton<Pipeline.StandardWebhookSender>();
+        services.AddSingleton<IFulfilmentSender>(sp => sp.GetRequiredService<Pipeline.StandardWebhookSender>());
+        services.AddSingleton<Application.Notifications.IWebhookSender>(sp => sp.GetRequiredService<Pipeline.StandardWebhookSender>());
+        services.AddOptions<Application.Notifications.NotificationOptions>().BindConfiguration("Clearflow:Notifications");
+        services.AddHttpClient(Pipeline.StandardWebhookSender.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => Notifications.GuardedConnections.Handler(
+                sp.GetRequiredService<IOptions<Application.Notifications.NotificationOptions>>().Value));
+        services.AddSingleton<Application.Notifications.IHostResolver, Notifications.DnsHostResolver>();
+        services.AddOptions<Notifications.SmtpOptions>().BindConfiguration("Clearflow:Smtp");
+        services.AddSingleton<Application.Notifications.IEmailSender, Notifications.SmtpEmailSender>();
+        services.AddHostedService<NotificationWorker>();
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         services.AddProblemDetails();
@@ -86,6 +96,7 @@ public static class ClearflowHost
         app.MapOrdersApi();
         app.MapMerchantApi();
         app.MapRefundsApi();
+        app.MapNotificationsApi();
         app.MapGatewaysApi();
         app.MapSandboxSite();
         app.MapDemoShop();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Clearflow.Application.Abstractions;
+using Clearflow.Application.Notifications;
 
 namespace Clearflow.Server.Pipeline;
 
@@ -11,7 +12,8 @@ namespace Clearflow.Server.Pipeline;
 /// <c>webhook-signature: v1,base64(HMAC-SHA256(secret, id.timestamp.body))</c>, where the secret is the
 /// base64 after <c>whsec_</c>.
 /// </summary>
-public sealed class StandardWebhookSender(IHttpClientFactory httpClients, TimeProvider clock) : IFulfilmentSender
+public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<NotificationOptions> options, TimeProvider clock)
+    : IFulfilmentSender, IWebhookSender
 {
     public async Task<(int? StatusCode, string? Error)> SendAsync(Uri endpoint, string signingSecret, TimeSpan timeout, string webhookId, string payloadJson,
         CancellationToken cancellationToken)
@@ -26,7 +28,7 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, TimePr
         limit.CancelAfter(timeout);
         try
         {
-            using var response = await httpClients.CreateClient(nameof(StandardWebhookSender)).SendAsync(request, limit.Token);
+            using var response = await httpClients.CreateClient(ClientName).SendAsync(request, limit.Token);
             return ((int)response.StatusCode, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -36,6 +38,40 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, TimePr
         catch (HttpRequestException ex)
         {
             return (null, "connection failed: " + ex.Message);
+        }
+    }
+
+    /// <summary>Name of the HTTP client whose connections refuse internal addresses (see <see cref="Notifications.GuardedConnections"/>).</summary>
+    public const string ClientName = "merchant-endpoints";
+
+    public async Task<(int? StatusCode, string? ResponseExcerpt, string? Error)> SendAsync(Uri endpoint, IReadOnlyList<string> secrets, string webhookId, string payloadJson,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(secrets);
+        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(payloadJson, Encoding.UTF8, "application/json") };
+        request.Headers.Add("webhook-id", webhookId);
+        request.Headers.Add("webhook-timestamp", timestamp);
+        // During a secret rotation both sign; receivers accept any one that verifies.
+        request.Headers.TryAddWithoutValidation("webhook-signature", string.Join(' ', secrets.Select(s => Sign(s, webhookId, timestamp, payloadJson))));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(options.Value.WebhookTimeout);
+        try
+        {
+            using var response = await httpClients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            var buffer = new char[500];
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(limit.Token));
+            var read = await reader.ReadBlockAsync(buffer, limit.Token);
+            return ((int)response.StatusCode, new string(buffer, 0, read), null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, null, $"no answer within {options.Value.WebhookTimeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            return (null, null, "connection failed: " + (ex.InnerException?.Message ?? ex.Message));
         }
     }
 

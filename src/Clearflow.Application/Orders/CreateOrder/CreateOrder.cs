@@ -116,7 +116,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         order = order with { ClientSecret = $"{order.Id}_secret_{Secrets.RandomToken(24)}" };
 
         var created = new TimelineEntry(now, "order.created", $"Order created for {request.Amount} {request.Currency} (minor units) via {gateway.Name}.");
-        if (!await store.InsertOrderAsync(order, created, cancellationToken))
+        if (!await store.InsertOrderAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, now), cancellationToken))
         {
             var existing = await store.FindOrderByReceiptAsync(merchantId, request.Receipt, cancellationToken);
             if (existing is null || existing.IdempotencyKey != idempotencyKey)

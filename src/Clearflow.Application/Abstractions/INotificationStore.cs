@@ -1,0 +1,51 @@
+namespace Clearflow.Application.Abstractions;
+
+public sealed record WebhookEndpointRecord(string Id, string MerchantId, string Url, IReadOnlyList<string> EventTypes, string Secret, string? PreviousSecret,
+    DateTimeOffset? PreviousSecretExpiresAt, string Status, DateTimeOffset? FailingSince, DateTimeOffset? DisabledAt, string? DisabledReason, DateTimeOffset CreatedAt)
+{
+    public bool Subscribes(string topic) => EventTypes.Contains("*") || EventTypes.Contains(topic);
+}
+
+/// <param name="Channel">"webhook", "email" or "sms"</param>
+/// <param name="Target">the endpoint id, an operator's address, or "customer" (resolved from the order when sent)</param>
+public sealed record DeliveryRecord(string Id, string OutboxId, string MerchantId, string? OrderId, string Topic, string Channel, string Target, string Status,
+    int Attempts, DateTimeOffset AvailableAt, int? LastStatusCode, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt);
+
+public sealed record DeliveryAttemptRecord(string DeliveryId, int Attempt, DateTimeOffset At, int? StatusCode, long LatencyMs, string? ResponseExcerpt, string? Error);
+
+/// <summary>The outcome of one delivery attempt, written with the attempt in one transaction.</summary>
+/// <param name="Status">"delivered", "pending" (try again at <paramref name="NextAttemptAt"/>) or "abandoned"</param>
+public sealed record DeliveryResult(DeliveryAttemptRecord Attempt, string Status, DateTimeOffset? NextAttemptAt, TimelineEntry? Entry);
+
+/// <summary>Notification storage: merchant webhook endpoints, the fan-out of the outbox, and every delivery attempt.</summary>
+public interface INotificationStore
+{
+    Task AddWebhookEndpointAsync(WebhookEndpointRecord endpoint, CancellationToken cancellationToken);
+    Task<WebhookEndpointRecord?> GetWebhookEndpointAsync(string endpointId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<WebhookEndpointRecord>> ListWebhookEndpointsAsync(string merchantId, CancellationToken cancellationToken);
+    Task RotateWebhookSecretAsync(string endpointId, string newSecret, DateTimeOffset previousExpiresAt, CancellationToken cancellationToken);
+
+    /// <summary>"enabled" (clears the failure streak), "disabled" or "deleted".</summary>
+    Task SetWebhookEndpointStatusAsync(string endpointId, string status, string? reason, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Records whether a delivery to the endpoint worked; returns since when it has been failing (null: it works).</summary>
+    Task<DateTimeOffset?> RecordEndpointResultAsync(string endpointId, bool succeeded, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Disables the endpoint if it is still enabled and failing since before <paramref name="failingSinceBefore"/>; queues the notice with it.</summary>
+    Task<bool> DisableFailingEndpointAsync(string endpointId, DateTimeOffset failingSinceBefore, DateTimeOffset at, string reason, OutboxMessage notice, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<OutboxMessage>> ListUndispatchedOutboxAsync(int limit, CancellationToken cancellationToken);
+    Task<OutboxMessage?> GetOutboxMessageAsync(string outboxId, CancellationToken cancellationToken);
+
+    /// <summary>Marks the message dispatched and inserts its deliveries, in one transaction; false when another node did it first.</summary>
+    Task<bool> CommitFanOutAsync(string outboxId, IReadOnlyList<DeliveryRecord> deliveries, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<DeliveryRecord>> ClaimDueDeliveriesAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
+    Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken);
+    Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DeliveryRecord>> ListDeliveriesAsync(string merchantId, string? target, string? orderId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DeliveryAttemptRecord>> ListDeliveryAttemptsAsync(string deliveryId, CancellationToken cancellationToken);
+
+    /// <summary>Queues a delivery again now (manual replay), keeping its attempt history.</summary>
+    Task<bool> ReplayDeliveryAsync(string deliveryId, DateTimeOffset now, CancellationToken cancellationToken);
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
+using Clearflow.Application.Merchants;
+using Clearflow.Domain.Money;
+using Clearflow.Domain.Notifications;
+
+namespace Clearflow.Application.Notifications;
+
+/// <summary>
+/// Sends due deliveries and records every attempt (status, latency, response excerpt) on the delivery and
+/// on the order's timeline. Failures are retried on <see cref="DeliverySchedule"/>; an endpoint failing for
+/// three days is disabled and the merchant's operators are told. The delivery id is the <c>webhook-id</c>,
+/// the same on every retry and replay, so receivers can drop repeats.
+/// </summary>
+public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender webhooks, IEmailSender email, IPipelineFaults faults, IdGenerator ids, TimeProvider clock)
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    public async Task<int> HandleAsync(int batchSize, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var due = await store.ClaimDueDeliveriesAsync(now, now + Lease, batchSize, cancellationToken);
+        foreach (var delivery in due)
+        {
+            await DeliverAsync(delivery, cancellationToken);
+        }
+        return due.Count;
+    }
+
+    private async Task DeliverAsync(DeliveryRecord delivery, CancellationToken cancellationToken)
+    {
+        var message = (await store.GetOutboxMessageAsync(delivery.OutboxId, cancellationToken))!;
+        var watch = Stopwatch.StartNew();
+        int? statusCode = null;
+        string? excerpt = null, error = null;
+        WebhookEndpointRecord? endpoint = null;
+        if (delivery.Channel == "webhook")
+        {
+            endpoint = await store.GetWebhookEndpointAsync(delivery.Target, cancellationToken);
+            if (endpoint is not { Status: "enabled" })
+            {
+                await RecordAsync(delivery, null, 0, null, $"endpoint is {endpoint?.Status ?? "gone"}", abandon: true, cancellationToken);
+                return;
+            }
+            var secrets = new List<string> { endpoint.Secret };
+            if (endpoint.PreviousSecret is not null && endpoint.PreviousSecretExpiresAt > clock.GetUtcNow())
+            {
+                secrets.Add(endpoint.PreviousSecret);
+            }
+            var body = $$"""{"type":{{System.Text.Json.JsonSerializer.Serialize(message.Topic)}},"timestamp":"{{message.CreatedAt:O}}","data":{{message.PayloadJson}}}""";
+            (statusCode, excerpt, error) = await webhooks.SendAsync(new Uri(endpoint.Url), secrets, delivery.Id, body, cancellationToken);
+        }
+        else
+        {
+            error = await SendEmailAsync(delivery, message, cancellationToken);
+        }
+        faults.At("notify.sent");
+
+        var succeeded = error is null && (delivery.Channel != "webhook" || statusCode is >= 200 and < 300);
+        error ??= succeeded ? null : $"answered {statusCode}";
+        await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false, cancellationToken);
+        if (endpoint is not null)
+        {
+            var now = clock.GetUtcNow();
+            var failingSince = await store.RecordEndpointResultAsync(endpoint.Id, succeeded, now, cancellationToken);
+            if (failingSince is { } since && now - since >= DeliverySchedule.DisableEndpointAfter)
+            {
+                var reason = $"every delivery failed for {DeliverySchedule.DisableEndpointAfter.TotalDays:0} days (last: {error})";
+                await store.DisableFailingEndpointAsync(endpoint.Id, now - DeliverySchedule.DisableEndpointAfter, now, reason,
+                    new OutboxMessage(ids.New("obx_"), endpoint.MerchantId, null, "operator.webhook_endpoint_disabled", $"operator.webhook_endpoint_disabled:{endpoint.Id}:{now.ToUnixTimeMilliseconds()}",
+                        Json.Serialize(new { endpoint_id = endpoint.Id, url = endpoint.Url, reason, summary = $"Webhook endpoint {endpoint.Url} was disabled: {reason}." }), now),
+                    cancellationToken);
+            }
+        }
+    }
+
+    private async Task<string?> SendEmailAsync(DeliveryRecord delivery, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        if (!email.IsConfigured)
+        {
+            return "no SMTP server is configured";
+        }
+        var merchant = await store.GetMerchantAsync(delivery.MerchantId, cancellationToken);
+        var settings = merchant is null ? new MerchantSettings() : MerchantSettings.Parse(merchant.SettingsJson);
+        var order = delivery.OrderId is null ? null : await store.GetOrderAsync(delivery.OrderId, cancellationToken);
+        var to = delivery.Target == "customer" ? order?.Customer.Email : delivery.Target;
+        if (to is null)
+        {
+            return "no address to send to";
+        }
+        var values = EmailTemplates.ValuesFrom(message.PayloadJson);
+        if (values.TryGetValue("amount", out var minor) && values.TryGetValue("currency", out var code) && long.TryParse(minor, out var units) && Currency.TryParse(code, out var currency))
+        {
+            values["amount"] = MoneyFormat.ToMajorUnits(units, currency);
+        }
+        values["merchant_name"] = merchant?.Name ?? "";
+        values["customer_name"] = order?.Customer.Name ?? "customer";
+        values["topic_title"] = message.Topic.Replace("operator.", "", StringComparison.Ordinal).Replace('_', ' ');
+        values.TryAdd("summary", values["topic_title"]);
+        var rendered = EmailTemplates.Render(EmailTemplates.For(message.Topic, settings.Notifications.Templates), values);
+        try
+        {
+            await email.SendAsync(to, rendered.Subject, rendered.Text, rendered.Html, cancellationToken);
+            return null;
+        }
+        catch (EmailNotSentException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private async Task RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var next = error is null || abandon ? null : DeliverySchedule.NextAttempt(delivery.Attempts, delivery.CreatedAt, now);
+        var status = error is null ? "delivered" : next is null ? "abandoned" : "pending";
+        var recipient = delivery.Channel == "webhook" ? "webhook " + delivery.Target : delivery.Target == "customer" ? "email to the customer" : "email to an operator";
+        var message = error is null
+            ? $"{delivery.Topic}: {recipient} delivered{(statusCode is null ? "" : $" ({statusCode})")}, attempt {delivery.Attempts}."
+            : $"{delivery.Topic}: {recipient} failed ({error}), attempt {delivery.Attempts}; " + (next is null ? "giving up (replay by hand)." : $"next at {next:O}.");
+        await store.RecordDeliveryAttemptAsync(new DeliveryResult(
+            new DeliveryAttemptRecord(delivery.Id, delivery.Attempts, now, statusCode, latencyMs, excerpt, error), status, next,
+            new TimelineEntry(now, error is null ? "notification.delivered" : "notification.failed", message,
+                Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts }))),
+            cancellationToken);
+    }
+}

@@ -1,0 +1,208 @@
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
+using Dapper;
+
+namespace Clearflow.Storage;
+
+public abstract partial class SqlStore
+{
+    private const string EndpointColumns =
+        "id, merchant_id, url, event_types, secret, previous_secret, previous_secret_expires_at, status, failing_since, disabled_at, disabled_reason, created_at";
+
+    private const string DeliveryColumns =
+        "id, outbox_id, merchant_id, order_id, topic, channel, target, status, attempts, available_at, last_status_code, last_error, created_at, delivered_at";
+
+    private sealed class EndpointRow
+    {
+        public string Id { get; set; } = "";
+        public string MerchantId { get; set; } = "";
+        public string Url { get; set; } = "";
+        public string EventTypes { get; set; } = "[]";
+        public string Secret { get; set; } = "";
+        public string? PreviousSecret { get; set; }
+        public long? PreviousSecretExpiresAt { get; set; }
+        public string Status { get; set; } = "";
+        public long? FailingSince { get; set; }
+        public long? DisabledAt { get; set; }
+        public string? DisabledReason { get; set; }
+        public long CreatedAt { get; set; }
+
+        public WebhookEndpointRecord ToRecord() => new(Id, MerchantId, Url, Json.Deserialize<List<string>>(EventTypes), Secret, PreviousSecret, At(PreviousSecretExpiresAt),
+            Status, At(FailingSince), At(DisabledAt), DisabledReason, At(CreatedAt));
+    }
+
+    private sealed class DeliveryRow
+    {
+        public string Id { get; set; } = "";
+        public string OutboxId { get; set; } = "";
+        public string MerchantId { get; set; } = "";
+        public string? OrderId { get; set; }
+        public string Topic { get; set; } = "";
+        public string Channel { get; set; } = "";
+        public string Target { get; set; } = "";
+        public string Status { get; set; } = "";
+        public long Attempts { get; set; }
+        public long AvailableAt { get; set; }
+        public long? LastStatusCode { get; set; }
+        public string? LastError { get; set; }
+        public long CreatedAt { get; set; }
+        public long? DeliveredAt { get; set; }
+
+        public DeliveryRecord ToRecord() => new(Id, OutboxId, MerchantId, OrderId, Topic, Channel, Target, Status, (int)Attempts, At(AvailableAt),
+            (int?)LastStatusCode, LastError, At(CreatedAt), At(DeliveredAt));
+    }
+
+    private sealed class DeliveryAttemptRow
+    {
+        public string DeliveryId { get; set; } = "";
+        public long Attempt { get; set; }
+        public long At { get; set; }
+        public long? StatusCode { get; set; }
+        public long LatencyMs { get; set; }
+        public string? ResponseExcerpt { get; set; }
+        public string? Error { get; set; }
+    }
+
+    public Task AddWebhookEndpointAsync(WebhookEndpointRecord endpoint, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            $"""
+            INSERT INTO webhook_endpoints ({EndpointColumns})
+            VALUES (@Id, @MerchantId, @Url, @eventTypes, @Secret, NULL, NULL, @Status, NULL, NULL, NULL, @createdAt)
+            """, new { endpoint.Id, endpoint.MerchantId, endpoint.Url, eventTypes = Json.Serialize(endpoint.EventTypes), endpoint.Secret, endpoint.Status,
+                createdAt = Ms(endpoint.CreatedAt) }, transaction, cancellationToken)), cancellationToken);
+
+    public Task<WebhookEndpointRecord?> GetWebhookEndpointAsync(string endpointId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<EndpointRow>(Command(
+            $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id = @endpointId", new { endpointId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<IReadOnlyList<WebhookEndpointRecord>> ListWebhookEndpointsAsync(string merchantId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<WebhookEndpointRecord>)[.. (await connection.QueryAsync<EndpointRow>(Command(
+            $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE merchant_id = @merchantId AND status <> 'deleted' ORDER BY created_at, id",
+            new { merchantId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task RotateWebhookSecretAsync(string endpointId, string newSecret, DateTimeOffset previousExpiresAt, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = @expires, secret = @newSecret WHERE id = @endpointId",
+            new { endpointId, newSecret, expires = Ms(previousExpiresAt) }, transaction, cancellationToken)), cancellationToken);
+
+    public Task SetWebhookEndpointStatusAsync(string endpointId, string status, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            """
+            UPDATE webhook_endpoints SET status = @status,
+                failing_since = CASE WHEN @status = 'enabled' THEN NULL ELSE failing_since END,
+                disabled_at = CASE WHEN @status = 'enabled' THEN NULL ELSE @at END,
+                disabled_reason = CASE WHEN @status = 'enabled' THEN NULL ELSE @reason END
+            WHERE id = @endpointId
+            """, new { endpointId, status, reason, at = Ms(at) }, transaction, cancellationToken)), cancellationToken);
+
+    public Task<DateTimeOffset?> RecordEndpointResultAsync(string endpointId, bool succeeded, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => At(await connection.QuerySingleOrDefaultAsync<long?>(Command(
+            """
+            UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE COALESCE(failing_since, @at) END
+            WHERE id = @endpointId
+            RETURNING failing_since
+            """, new { endpointId, succeeded = succeeded ? 1 : 0, at = Ms(at) }, transaction, cancellationToken))), cancellationToken);
+
+    public Task<bool> DisableFailingEndpointAsync(string endpointId, DateTimeOffset failingSinceBefore, DateTimeOffset at, string reason, OutboxMessage notice,
+        CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var disabled = await connection.ExecuteAsync(Command(
+                """
+                UPDATE webhook_endpoints SET status = 'disabled', disabled_at = @at, disabled_reason = @reason
+                WHERE id = @endpointId AND status = 'enabled' AND failing_since <= @before
+                """, new { endpointId, at = Ms(at), reason, before = Ms(failingSinceBefore) }, transaction, cancellationToken));
+            if (disabled == 0)
+            {
+                return false;
+            }
+            await InsertOutboxAsync(connection, transaction, notice, cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<OutboxMessage>> ListUndispatchedOutboxAsync(int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<OutboxMessage>)[.. (await connection.QueryAsync<OutboxRow>(Command(
+            """
+            SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages
+            WHERE dispatched_at IS NULL ORDER BY created_at, id LIMIT @limit
+            """, new { limit }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task<OutboxMessage?> GetOutboxMessageAsync(string outboxId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OutboxRow>(Command(
+            "SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE id = @outboxId",
+            new { outboxId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<bool> CommitFanOutAsync(string outboxId, IReadOnlyList<DeliveryRecord> deliveries, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var marked = await connection.ExecuteAsync(Command(
+                "UPDATE outbox_messages SET dispatched_at = @at WHERE id = @outboxId AND dispatched_at IS NULL", new { outboxId, at = Ms(at) }, transaction, cancellationToken));
+            if (marked == 0)
+            {
+                return false;
+            }
+            foreach (var d in deliveries)
+            {
+                await connection.ExecuteAsync(Command(
+                    $"""
+                    INSERT INTO notification_deliveries ({DeliveryColumns})
+                    VALUES (@Id, @OutboxId, @MerchantId, @OrderId, @Topic, @Channel, @Target, 'pending', 0, @availableAt, NULL, NULL, @createdAt, NULL)
+                    ON CONFLICT DO NOTHING
+                    """, new { d.Id, d.OutboxId, d.MerchantId, d.OrderId, d.Topic, d.Channel, d.Target, availableAt = Ms(d.AvailableAt), createdAt = Ms(d.CreatedAt) },
+                    transaction, cancellationToken));
+            }
+            return true;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<DeliveryRecord>> ClaimDueDeliveriesAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => (IReadOnlyList<DeliveryRecord>)[.. (await connection.QueryAsync<DeliveryRow>(Command(
+            ClaimDueSql("notification_deliveries", "available_at", "status = 'pending'", ", attempts = attempts + 1", DeliveryColumns),
+            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var a = result.Attempt;
+            await connection.ExecuteAsync(Command(
+                """
+                INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
+                VALUES (@DeliveryId, @Attempt, @at, @StatusCode, @LatencyMs, @ResponseExcerpt, @Error)
+                """, new { a.DeliveryId, a.Attempt, at = Ms(a.At), a.StatusCode, a.LatencyMs, a.ResponseExcerpt, a.Error }, transaction, cancellationToken));
+            var orderId = await connection.QuerySingleOrDefaultAsync<string?>(Command(
+                """
+                UPDATE notification_deliveries SET status = @status, last_status_code = @StatusCode, last_error = @Error,
+                    delivered_at = CASE WHEN @status = 'delivered' THEN @at ELSE delivered_at END,
+                    available_at = COALESCE(@next, available_at)
+                WHERE id = @DeliveryId
+                RETURNING order_id
+                """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId }, transaction, cancellationToken));
+            if (orderId is not null && result.Entry is { } entry)
+            {
+                await InsertTimelineAsync(connection, transaction, orderId, entry, cancellationToken);
+            }
+            return 0;
+        }, cancellationToken);
+
+    public Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<DeliveryRow>(Command(
+            $"SELECT {DeliveryColumns} FROM notification_deliveries WHERE id = @deliveryId", new { deliveryId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<IReadOnlyList<DeliveryRecord>> ListDeliveriesAsync(string merchantId, string? target, string? orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<DeliveryRecord>)[.. (await connection.QueryAsync<DeliveryRow>(Command(
+            $"""
+            SELECT {DeliveryColumns} FROM notification_deliveries
+            WHERE merchant_id = @merchantId AND (@target IS NULL OR target = @target) AND (@orderId IS NULL OR order_id = @orderId)
+            ORDER BY created_at, id
+            """, new { merchantId, target, orderId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    public Task<IReadOnlyList<DeliveryAttemptRecord>> ListDeliveryAttemptsAsync(string deliveryId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<DeliveryAttemptRecord>)[.. (await connection.QueryAsync<DeliveryAttemptRow>(Command(
+            "SELECT delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error FROM delivery_attempts WHERE delivery_id = @deliveryId ORDER BY id",
+            new { deliveryId }, null, cancellationToken)))
+            .Select(r => new DeliveryAttemptRecord(r.DeliveryId, (int)r.Attempt, At(r.At), (int?)r.StatusCode, r.LatencyMs, r.ResponseExcerpt, r.Error))], cancellationToken);
+
+    public Task<bool> ReplayDeliveryAsync(string deliveryId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+            "UPDATE notification_deliveries SET status = 'pending', available_at = @now WHERE id = @deliveryId AND status <> 'pending'",
+            new { deliveryId, now = Ms(now) }, transaction, cancellationToken)) == 1, cancellationToken);
+}
