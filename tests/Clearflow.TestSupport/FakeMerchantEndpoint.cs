@@ -51,6 +51,9 @@ public sealed class FakeMerchantEndpoint : IAsyncDisposable
         }
     }
 
+    /// <summary>Forgets the scripted answers: from now on, 200.</summary>
+    public void AnswerOk() => _script.Clear();
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

@@ -59,15 +59,19 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
 
         var succeeded = error is null && (delivery.Channel != "webhook" || statusCode is >= 200 and < 300);
         error ??= succeeded ? null : $"answered {statusCode}";
-        await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false, cancellationToken);
+        var status = await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false, cancellationToken);
         if (endpoint is not null)
         {
             var now = clock.GetUtcNow();
             var failingSince = await store.RecordEndpointResultAsync(endpoint.Id, succeeded, now, cancellationToken);
-            if (failingSince is { } since && now - since >= DeliverySchedule.DisableEndpointAfter)
+            // Disabled when nothing got through for 3 days, or when a delivery ran through its whole schedule
+            // without the endpoint taking anything since that delivery began.
+            var failingLongEnough = now - DeliverySchedule.DisableEndpointAfter;
+            var threshold = status == "abandoned" && delivery.CreatedAt > failingLongEnough ? delivery.CreatedAt : failingLongEnough;
+            if (failingSince is { } since && since <= threshold)
             {
-                var reason = $"every delivery failed for {DeliverySchedule.DisableEndpointAfter.TotalDays:0} days (last: {error})";
-                await store.DisableFailingEndpointAsync(endpoint.Id, now - DeliverySchedule.DisableEndpointAfter, now, reason,
+                var reason = $"no delivery succeeded since {since:O} (last: {error})";
+                await store.DisableFailingEndpointAsync(endpoint.Id, threshold, now, reason,
                     new OutboxMessage(ids.New("obx_"), endpoint.MerchantId, null, "operator.webhook_endpoint_disabled", $"operator.webhook_endpoint_disabled:{endpoint.Id}:{now.ToUnixTimeMilliseconds()}",
                         Json.Serialize(new { endpoint_id = endpoint.Id, url = endpoint.Url, reason, summary = $"Webhook endpoint {endpoint.Url} was disabled: {reason}." }), now),
                     cancellationToken);
@@ -110,7 +114,8 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         }
     }
 
-    private async Task RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon, CancellationToken cancellationToken)
+    /// <returns>The delivery's status after this attempt: delivered, pending or abandoned.</returns>
+    private async Task<string> RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var next = error is null || abandon ? null : DeliverySchedule.NextAttempt(delivery.Attempts, delivery.CreatedAt, now);
@@ -124,5 +129,6 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             new TimelineEntry(now, error is null ? "notification.delivered" : "notification.failed", message,
                 Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts }))),
             cancellationToken);
+        return status;
     }
 }

@@ -40,6 +40,7 @@ public static class ClearflowHost
         services.AddSingleton<IRefundStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IOrderTaskStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<ILedgerStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<INotificationStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IPublicUrls, PublicUrls>();
         services.AddSingleton<InboxSignal>();
         services.AddSingleton<IInboxSignal>(sp => sp.GetRequiredService<InboxSignal>());

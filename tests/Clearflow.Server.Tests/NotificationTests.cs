@@ -1,0 +1,255 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Clearflow.Application.Notifications;
+using Clearflow.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Clearflow.Server.Tests;
+
+/// <summary>Signed merchant webhooks from the outbox: once per endpoint and event, retried, replayed, disabled.</summary>
+public abstract class NotificationTests(ServerEnvironment environment, StoreKind kind)
+{
+    private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(Application.Abstractions.IPipelineFaults? faults = null,
+        Dictionary<string, string?>? settings = null)
+    {
+        var clock = new FakeTimeProvider(StatusCheckTests.Start);
+        var values = StatusCheckTests.Workers();
+        foreach (var (key, value) in settings ?? [])
+        {
+            values[key] = value;
+        }
+        var host = await environment.StartExtraHostAsync(kind, s =>
+        {
+            s.AddSingleton<TimeProvider>(clock);
+            if (faults is not null)
+            {
+                s.AddSingleton(faults);
+            }
+        }, values);
+        return (host, clock);
+    }
+
+    public static async Task<List<Exception>> RunNotificationsAsync(ClearflowTestHost host)
+    {
+        var crashes = new List<Exception>();
+        for (var round = 0; round < 20; round++)
+        {
+            using var scope = host.Services.CreateScope();
+            var dispatched = await scope.ServiceProvider.GetRequiredService<DispatchOutbox>().HandleAsync(100, default);
+            int sent;
+            try
+            {
+                sent = await scope.ServiceProvider.GetRequiredService<DeliverNotifications>().HandleAsync(100, default);
+            }
+            catch (SimulatedCrashException ex)
+            {
+                crashes.Add(ex);
+                continue;
+            }
+            if (dispatched == 0 && sent == 0)
+            {
+                return crashes;
+            }
+        }
+        Assert.Fail("Notifications did not settle in 20 rounds.");
+        return crashes;
+    }
+
+    private static async Task<JsonElement> AddEndpointAsync(HttpClient client, Uri url, params string[] eventTypes)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/webhook-endpoints", new { url = url.ToString(), event_types = eventTypes });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Standard Webhooks verification written here, independently of Clearflow's signer.</summary>
+    private static bool Verifies(string secret, FakeMerchantEndpoint.Received request)
+    {
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{request.WebhookId}.{request.Timestamp}.{request.Body}")));
+        return request.Signature!.Split(' ').Contains(expected);
+    }
+
+    private static IEnumerable<string> Types(FakeMerchantEndpoint endpoint) =>
+        endpoint.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString()!);
+
+    [Fact]
+    public async Task Each_transition_gives_one_signed_webhook_per_subscribed_endpoint_even_with_duplicate_events()
+    {
+        var (host, _) = await StartAsync();
+        await using var all = await FakeMerchantEndpoint.StartAsync();
+        await using var succeededOnly = await FakeMerchantEndpoint.StartAsync();
+        await using var refundsOnly = await FakeMerchantEndpoint.StartAsync();
+        using var client = host.CreateClient();
+        var allSecret = (await AddEndpointAsync(client, all.Url, "*")).GetProperty("secret").GetString()!;
+        var succeededSecret = (await AddEndpointAsync(client, succeededOnly.Url, "order.succeeded")).GetProperty("secret").GetString()!;
+        await AddEndpointAsync(client, refundsOnly.Url, "refund.succeeded");
+
+        var order = await Api.CreateOrderAsync(client);
+        await Api.CompleteCheckoutAsync(host, order, "success", webhook: "duplicate");
+        await Api.WaitForStatusAsync(client, Api.Id(order), "succeeded");
+        await Task.Delay(300); // the duplicate gateway webhook has been processed too
+        Assert.Empty(await RunNotificationsAsync(host));
+
+        Assert.Equal(["order.created", "order.succeeded"], Types(all).Order());
+        Assert.Equal(["order.succeeded"], Types(succeededOnly));
+        Assert.Empty(refundsOnly.Requests);
+        Assert.All(all.Requests, r => Assert.True(Verifies(allSecret, r)));
+        Assert.True(Verifies(succeededSecret, Assert.Single(succeededOnly.Requests)));
+        Assert.False(Verifies(allSecret, Assert.Single(succeededOnly.Requests)));
+        var data = JsonDocument.Parse(succeededOnly.Requests.Single().Body).RootElement.GetProperty("data");
+        Assert.Equal(Api.Id(order), data.GetProperty("order_id").GetString());
+
+        var view = await Api.GetOrderAsync(client, Api.Id(order));
+        Assert.Equal(3, Api.TimelineKinds(view).Count(k => k == "notification.delivered"));
+        var notifications = await client.GetFromJsonAsync<JsonElement[]>($"/v1/orders/{Api.Id(order)}/notifications") ?? [];
+        Assert.All(notifications, n => Assert.Equal(200, n.GetProperty("attempt_log")[0].GetProperty("status_code").GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_crash_after_sending_resends_with_the_same_webhook_id_and_nothing_more()
+    {
+        var crash = new CrashOnce("notify.sent");
+        var (host, clock) = await StartAsync(crash);
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        using var client = host.CreateClient();
+        await AddEndpointAsync(client, merchant.Url, "order.succeeded");
+        var order = await Api.CreateOrderAsync(client);
+        await Api.CompleteCheckoutAsync(host, order, "success");
+        await Api.WaitForStatusAsync(client, Api.Id(order), "succeeded");
+
+        Assert.Single(await RunNotificationsAsync(host));
+        clock.Advance(DeliverNotifications.Lease + TimeSpan.FromSeconds(1));
+        Assert.Empty(await RunNotificationsAsync(host));
+        clock.Advance(TimeSpan.FromHours(1));
+        Assert.Empty(await RunNotificationsAsync(host));
+
+        Assert.Equal(2, merchant.Requests.Count);
+        Assert.Single(merchant.Requests.Select(r => r.WebhookId).Distinct());
+    }
+
+    [Fact]
+    public async Task A_failing_endpoint_is_retried_on_schedule_then_given_up_and_disabled_and_the_operators_told()
+    {
+        var (host, clock) = await StartAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        merchant.Answer(Enumerable.Repeat(500, 50).ToArray());
+        using var client = host.CreateClient();
+        var endpoint = await AddEndpointAsync(client, merchant.Url, "order.succeeded");
+        var order = await Api.CreateOrderAsync(client);
+        await Api.CompleteCheckoutAsync(host, order, "success");
+        await Api.WaitForStatusAsync(client, Api.Id(order), "succeeded");
+
+        await RunNotificationsAsync(host);
+        Assert.Single(merchant.Requests);
+        var schedule = new[] { 1, 5, 30, 120, 360, 720, 1440, 1440 }.Select(m => TimeSpan.FromMinutes(m)).ToList();
+        foreach (var (wait, attempt) in schedule.Select((w, i) => (w, i + 2)))
+        {
+            clock.Advance(wait - TimeSpan.FromSeconds(1));
+            await RunNotificationsAsync(host);
+            Assert.Equal(attempt - 1, merchant.Requests.Count); // not yet
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await RunNotificationsAsync(host);
+            Assert.Equal(attempt, merchant.Requests.Count);
+        }
+        clock.Advance(TimeSpan.FromDays(2));
+        await RunNotificationsAsync(host);
+        Assert.Equal(9, merchant.Requests.Count); // given up after 3 days
+
+        var deliveries = await client.GetFromJsonAsync<JsonElement[]>($"/v1/webhook-endpoints/{endpoint.GetProperty("id").GetString()}/deliveries") ?? [];
+        var delivery = Assert.Single(deliveries);
+        Assert.Equal("abandoned", delivery.GetProperty("status").GetString());
+        Assert.Equal(9, delivery.GetProperty("attempt_log").GetArrayLength());
+        Assert.All(delivery.GetProperty("attempt_log").EnumerateArray(), a => Assert.Equal(500, a.GetProperty("status_code").GetInt32()));
+
+        // Failing without a success for 3 days: disabled, and the operators hear of it.
+        var endpoints = await client.GetFromJsonAsync<JsonElement[]>("/v1/webhook-endpoints") ?? [];
+        Assert.Equal("disabled", Assert.Single(endpoints).GetProperty("status").GetString());
+        var merchantId = (await host.Store.GetOrderAsync(Api.Id(order), default))!.MerchantId;
+        Assert.Single(await host.Store.ListOutboxMessagesAsync(merchantId, null, default), m => m.Topic == "operator.webhook_endpoint_disabled");
+
+        // Replay after fixing and enabling the endpoint: delivered, with the same webhook-id.
+        var firstId = merchant.Requests.First().WebhookId;
+        using (var refused = await client.PostAsync($"/v1/webhook-deliveries/{delivery.GetProperty("id").GetString()}/replay", null))
+        {
+            await Api.ProblemAsync(refused, HttpStatusCode.Conflict, "endpoint-disabled");
+        }
+        merchant.AnswerOk();
+        using (var enable = await client.PostAsync($"/v1/webhook-endpoints/{endpoint.GetProperty("id").GetString()}/enable", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, enable.StatusCode);
+        }
+        using (var replay = await client.PostAsync($"/v1/webhook-deliveries/{delivery.GetProperty("id").GetString()}/replay", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        }
+        await RunNotificationsAsync(host);
+        Assert.Equal(10, merchant.Requests.Count);
+        Assert.Equal(firstId, merchant.Requests.Last().WebhookId);
+        var replayed = Assert.Single(await client.GetFromJsonAsync<JsonElement[]>($"/v1/webhook-endpoints/{endpoint.GetProperty("id").GetString()}/deliveries") ?? []);
+        Assert.Equal("delivered", replayed.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task During_a_secret_rotation_both_secrets_sign_and_afterwards_only_the_new_one()
+    {
+        var (host, clock) = await StartAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        using var client = host.CreateClient();
+        var endpoint = await AddEndpointAsync(client, merchant.Url, "order.created");
+        var oldSecret = endpoint.GetProperty("secret").GetString()!;
+        using var rotate = await client.PostAsync($"/v1/webhook-endpoints/{endpoint.GetProperty("id").GetString()}/rotate-secret?overlap=01:00:00", null);
+        Assert.Equal(HttpStatusCode.OK, rotate.StatusCode);
+        var newSecret = (await rotate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        Assert.NotEqual(oldSecret, newSecret);
+
+        await Api.CreateOrderAsync(client);
+        await RunNotificationsAsync(host);
+        var during = Assert.Single(merchant.Requests);
+        Assert.True(Verifies(oldSecret, during));
+        Assert.True(Verifies(newSecret, during));
+
+        clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        await Api.CreateOrderAsync(client);
+        await RunNotificationsAsync(host);
+        var after = merchant.Requests.Last();
+        Assert.True(Verifies(newSecret, after));
+        Assert.False(Verifies(oldSecret, after));
+    }
+
+    [Fact]
+    public async Task Endpoints_on_internal_addresses_unknown_events_and_bad_urls_are_refused_when_saved()
+    {
+        var (host, _) = await StartAsync(settings: new() { ["Clearflow:Notifications:AllowPrivateTargets"] = "false" });
+        using var client = host.CreateClient();
+        async Task ExpectAsync(object body, string field)
+        {
+            using var response = await client.PostAsJsonAsync("/v1/webhook-endpoints", body);
+            var problem = await Api.ProblemAsync(response, HttpStatusCode.UnprocessableEntity, "validation-failed");
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        }
+        await ExpectAsync(new { url = "http://127.0.0.1:9/hook", event_types = new[] { "*" } }, "url");
+        await ExpectAsync(new { url = "http://169.254.169.254/latest/meta-data", event_types = new[] { "*" } }, "url");
+        await ExpectAsync(new { url = "https://10.1.2.3/hook", event_types = new[] { "*" } }, "url");
+        await ExpectAsync(new { url = "http://[::1]/hook", event_types = new[] { "*" } }, "url");
+        await ExpectAsync(new { url = "http://localhost/hook", event_types = new[] { "*" } }, "url");
+        await ExpectAsync(new { url = "ftp://example.com/hook", event_types = new[] { "*" } }, "url");
+        await ExpectAsync(new { url = "https://93.184.216.34/hook", event_types = new[] { "order.paid" } }, "event_types");
+        await ExpectAsync(new { url = "https://93.184.216.34/hook", event_types = Array.Empty<string>() }, "event_types");
+        Assert.Empty(await client.GetFromJsonAsync<JsonElement[]>("/v1/webhook-endpoints") ?? []);
+
+        using var ok = await client.PostAsJsonAsync("/v1/webhook-endpoints", new { url = "https://93.184.216.34/hook", event_types = new[] { "order.succeeded" } });
+        Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+    }
+}
+
+[Collection(ServerCollection.Name)]
+public sealed class NotificationsOnSqlite(ServerEnvironment environment) : NotificationTests(environment, StoreKind.Sqlite);
+
+[Collection(ServerCollection.Name)]
+public sealed class NotificationsOnPostgres(ServerEnvironment environment) : NotificationTests(environment, StoreKind.Postgres);
