@@ -151,13 +151,13 @@ public abstract partial class SqlStore
             "SELECT id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at FROM payment_attempts WHERE gateway = @gateway AND gateway_reference = @gatewayReference",
             new { gateway, gatewayReference }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
-    public Task<bool> TryTransitionAsync(StatusTransition transition, CancellationToken cancellationToken)
+    public async Task<bool> TryTransitionAsync(StatusTransition transition, CancellationToken cancellationToken)
     {
         if (transition.From.Count == 0)
         {
             throw new ArgumentException("A transition needs at least one allowed predecessor.", nameof(transition));
         }
-        return WriteAsync(async (connection, transaction) =>
+        var moved = await WriteAsync(async (connection, transaction) =>
         {
             // The guard is in the WHERE clause, not in code that read the row earlier: of two racing
             // transitions only one can match, and a status never moves backwards.
@@ -208,8 +208,14 @@ public abstract partial class SqlStore
             {
                 await InsertOrderTaskAsync(connection, transaction, task, cancellationToken);
             }
+            await AnnounceStatusChangeAsync(connection, transaction, transition.OrderId, cancellationToken);
             return true;
         }, cancellationToken);
+        if (moved)
+        {
+            RaiseOrderStatusChanged(transition.OrderId);
+        }
+        return moved;
     }
 
     /// <summary>Statuses from which an order may still change by itself.</summary>

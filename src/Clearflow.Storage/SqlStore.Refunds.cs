@@ -110,8 +110,10 @@ public abstract partial class SqlStore
             WHERE id = @refundId
             """, new { refundId, gatewayReference, nextCheckAt = Ms(nextCheckAt), at = Ms(at) }, transaction, cancellationToken)), cancellationToken);
 
-    public Task<bool> CompleteRefundAsync(RefundCompletion completion, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public async Task<bool> CompleteRefundAsync(RefundCompletion completion, CancellationToken cancellationToken)
+    {
+        string? changedOrder = null;
+        var completed = await WriteAsync(async (connection, transaction) =>
         {
             var refund = await connection.QuerySingleOrDefaultAsync<RefundRow>(Command(
                 $"""
@@ -139,6 +141,8 @@ public abstract partial class SqlStore
                 {
                     await InsertTimelineAsync(connection, transaction, refund.OrderId, new TimelineEntry(completion.At, "status.changed",
                         $"-> {status}: refund {refund.Id} of {refund.Amount} {refund.Currency} (minor units) succeeded."), cancellationToken);
+                    await AnnounceStatusChangeAsync(connection, transaction, refund.OrderId, cancellationToken);
+                    changedOrder = refund.OrderId;
                 }
                 if (completion.Ledger is { } ledger)
                 {
@@ -158,6 +162,12 @@ public abstract partial class SqlStore
             }
             return true;
         }, cancellationToken);
+        if (changedOrder is not null)
+        {
+            RaiseOrderStatusChanged(changedOrder);
+        }
+        return completed;
+    }
 
     public Task<IReadOnlyList<string>> ClaimDueRefundChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(

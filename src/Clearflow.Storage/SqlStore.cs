@@ -16,6 +16,19 @@ public abstract partial class SqlStore : IClearflowStore
 
     public abstract string Kind { get; }
 
+    /// <summary>
+    /// Raised after a transaction that changed an order's status has committed (in this process). Live
+    /// status streams listen to it; PostgreSQL additionally tells other nodes with NOTIFY.
+    /// </summary>
+    public event Action<string>? OrderStatusChanged;
+
+    /// <summary>Within the transaction: how other nodes learn of the change once it commits (PostgreSQL NOTIFY; nothing on SQLite).</summary>
+    protected virtual Task AnnounceStatusChangeAsync(DbConnection connection, DbTransaction transaction, string orderId, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    /// <summary>After commit: tell this process's listeners.</summary>
+    protected void RaiseOrderStatusChanged(string orderId) => OrderStatusChanged?.Invoke(orderId);
+
     protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in one transaction and commits it.</summary>

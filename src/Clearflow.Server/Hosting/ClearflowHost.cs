@@ -71,6 +71,8 @@ public static class ClearflowHost
         services.AddOptions<Notifications.SmtpOptions>().BindConfiguration("Clearflow:Smtp");
         services.AddSingleton<Application.Notifications.IEmailSender, Notifications.SmtpEmailSender>();
         services.AddHostedService<NotificationWorker>();
+        services.AddSingleton<LiveStatus.OrderStatusFeed>();
+        services.AddHostedService<LiveStatus.OrderStatusRelay>();
 
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         services.AddProblemDetails();
@@ -98,6 +100,7 @@ public static class ClearflowHost
         app.MapMerchantApi();
         app.MapRefundsApi();
         app.MapNotificationsApi();
+        app.MapOrderEventsApi();
         app.MapGatewaysApi();
         app.MapSandboxSite();
         app.MapDemoShop();

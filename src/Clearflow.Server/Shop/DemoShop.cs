@@ -136,23 +136,34 @@ public static class DemoShop
             el.dataset.orderStatus = status;
             if (detail) document.getElementById('detail').textContent = detail;
           };
-          async function poll() {
+          const finish = (order) => {
+            show(order.status, 'Order ' + order.id + (order.status === 'succeeded' ? ': your mug is on its way.' : '.'));
+            const spinner = document.getElementById('spinner');
+            if (spinner) spinner.remove();
+          };
+          // Live status over server-sent events; plain polling if the stream is not available.
+          function listen() {
             if (!secret) { show('unknown', 'This browser did not start the payment for this order.'); document.getElementById('spinner').remove(); return; }
+            if (!window.EventSource) { poll(); return; }
+            const events = new EventSource('/v1/orders/' + encodeURIComponent(orderId) + '/events?client_secret=' + encodeURIComponent(secret));
+            events.addEventListener('status', (e) => {
+              const order = JSON.parse(e.data);
+              if (order.is_final || order.status === 'requires_review') { events.close(); finish(order); } else { show(order.status); }
+            });
+            events.onerror = () => { events.close(); setTimeout(poll, 1000); };
+          }
+          async function poll() {
             try {
               const res = await fetch('/v1/orders/' + encodeURIComponent(orderId), { headers: { Authorization: 'Bearer ' + secret } });
               if (res.ok) {
                 const order = await res.json();
-                if (order.is_final || order.status === 'requires_review') {
-                  show(order.status, 'Order ' + order.id + (order.status === 'succeeded' ? ': your mug is on its way.' : '.'));
-                  document.getElementById('spinner').remove();
-                  return;
-                }
+                if (order.is_final || order.status === 'requires_review') { finish(order); return; }
                 show(order.status);
               }
             } catch { /* network blip: keep polling */ }
             setTimeout(poll, 1000);
           }
-          poll();
+          listen();
         </script></body></html>
         """;
 }
