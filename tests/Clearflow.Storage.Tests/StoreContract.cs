@@ -382,8 +382,9 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.All(results.Where(r => r is not RefundReservation.Created), r => Assert.Equal(0, Assert.IsType<RefundReservation.ExceedsRefundable>(r).Refundable));
         Assert.Equal(10_000, (await Store.GetOrderAsync(order.Id, None))!.AmountRefundReserved);
 
-        var again = await Store.ReserveRefundAsync(Refund(order, 400, "k0"), new TimelineEntry(T0, "refund.created", "r"), [], None);
-        Assert.IsType<RefundReservation.Duplicate>(again);
+        var createdKey = results.OfType<RefundReservation.Created>().First().Refund.IdempotencyKey;
+        var again = await Store.ReserveRefundAsync(Refund(order, 400, createdKey), new TimelineEntry(T0, "refund.created", "r"), [], None);
+        Assert.Equal(createdKey, Assert.IsType<RefundReservation.Duplicate>(again).Existing.IdempotencyKey);
         var unpaid = await NewOrderAsync(merchant);
         Assert.Equal("created", Assert.IsType<RefundReservation.NotRefundable>(
             await Store.ReserveRefundAsync(Refund(unpaid, 1, "x"), new TimelineEntry(T0, "refund.created", "r"), [], None)).OrderStatus);
