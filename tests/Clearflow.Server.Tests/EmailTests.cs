@@ -12,7 +12,7 @@ namespace Clearflow.Server.Tests;
 /// <summary>Customer and operator email over a real SMTP server started by the test.</summary>
 public abstract class EmailTests(ServerEnvironment environment, StoreKind kind)
 {
-    private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(FakeSmtpServer smtp)
+    private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(FakeSmtpServer smtp, Uri? textProvider = null)
     {
         var clock = new FakeTimeProvider(StatusCheckTests.Start);
         var settings = StatusCheckTests.Workers();
@@ -20,6 +20,7 @@ public abstract class EmailTests(ServerEnvironment environment, StoreKind kind)
         settings["Clearflow:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Clearflow:Smtp:Security"] = "none";
         settings["Clearflow:Smtp:From"] = "Demo Shop <payments@shop.example>";
+        settings["Clearflow:TextMessages:ProviderUrl"] = textProvider?.ToString();
         var host = await environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), settings);
         return (host, clock);
     }
@@ -54,6 +55,25 @@ public abstract class EmailTests(ServerEnvironment environment, StoreKind kind)
         Assert.Equal("Dear Asha, we got 499.00 INR.", mail.TextBody?.Trim());
         Assert.Contains("<b>499.00 INR</b>", mail.HtmlBody);
         Assert.Contains(Api.TimelineKinds(await Api.GetOrderAsync(client, Api.Id(order))), k => k == "notification.delivered");
+    }
+
+    [Fact]
+    public async Task A_customer_with_an_address_and_a_phone_gets_one_email_and_one_text_per_message()
+    {
+        await using var smtp = FakeSmtpServer.Start();
+        await using var textProvider = await FakeMerchantEndpoint.StartAsync();
+        var (host, _) = await StartAsync(smtp, textProvider.Url);
+        using var client = host.CreateClient();
+        var order = await Api.CreateOrderAsync(client);
+        await Api.CompleteCheckoutAsync(host, order, "failure", webhook: "duplicate");
+        await Api.WaitForStatusAsync(client, Api.Id(order), "failed");
+        await Task.Delay(300);
+        await NotificationTests.RunNotificationsAsync(host);
+
+        Assert.Contains("did not go through", Assert.Single(smtp.Messages).Subject);
+        var text = JsonDocument.Parse(Assert.Single(textProvider.Requests).Body).RootElement;
+        Assert.Equal("+919876543210", text.GetProperty("to").GetString());
+        Assert.Contains("failed. No money was taken.", text.GetProperty("text").GetString());
     }
 
     [Fact]

@@ -210,6 +210,9 @@ public sealed record NotificationSettings
     /// <summary>Email customers (when the order has their address and an SMTP server is configured).</summary>
     public bool CustomerEmail { get; init; } = true;
 
+    /// <summary>Text customers, with the template's text part (when the order has their phone and a text provider is configured).</summary>
+    public bool CustomerText { get; init; } = true;
+
     /// <summary>Email templates by topic (e.g. <c>customer.order_succeeded</c>, <c>operator.daily_report</c>).</summary>
     public IReadOnlyDictionary<string, Notifications.EmailTemplate> Templates { get; init; } = new Dictionary<string, Notifications.EmailTemplate>();
 

@@ -13,7 +13,7 @@ namespace Clearflow.Application.Notifications;
 /// three days is disabled and the merchant's operators are told. The delivery id is the <c>webhook-id</c>,
 /// the same on every retry and replay, so receivers can drop repeats.
 /// </summary>
-public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender webhooks, IEmailSender email, IPipelineFaults faults, IdGenerator ids, TimeProvider clock)
+public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender webhooks, IEmailSender email, ITextMessageSender texts, IPipelineFaults faults, IdGenerator ids, TimeProvider clock)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
@@ -53,7 +53,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         }
         else
         {
-            error = await SendEmailAsync(delivery, message, cancellationToken);
+            error = await SendMessageAsync(delivery, message, cancellationToken);
         }
         faults.At("notify.sent");
 
@@ -79,16 +79,18 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         }
     }
 
-    private async Task<string?> SendEmailAsync(DeliveryRecord delivery, OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>An email or a text message from the topic's template.</summary>
+    private async Task<string?> SendMessageAsync(DeliveryRecord delivery, OutboxMessage message, CancellationToken cancellationToken)
     {
-        if (!email.IsConfigured)
+        var isText = delivery.Channel == "text";
+        if (isText ? !texts.IsConfigured : !email.IsConfigured)
         {
-            return "no SMTP server is configured";
+            return isText ? "no text message provider is configured" : "no SMTP server is configured";
         }
         var merchant = await store.GetMerchantAsync(delivery.MerchantId, cancellationToken);
         var settings = merchant is null ? new MerchantSettings() : MerchantSettings.Parse(merchant.SettingsJson);
         var order = delivery.OrderId is null ? null : await store.GetOrderAsync(delivery.OrderId, cancellationToken);
-        var to = delivery.Target == "customer" ? order?.Customer.Email : delivery.Target;
+        var to = delivery.Target != "customer" ? delivery.Target : isText ? order?.Customer.Phone : order?.Customer.Email;
         if (to is null)
         {
             return "no address to send to";
@@ -103,6 +105,10 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         values["topic_title"] = message.Topic.Replace("operator.", "", StringComparison.Ordinal).Replace('_', ' ');
         values.TryAdd("summary", values["topic_title"]);
         var rendered = EmailTemplates.Render(EmailTemplates.For(message.Topic, settings.Notifications.Templates), values);
+        if (isText)
+        {
+            return await texts.SendAsync(to, rendered.Text.Length > 480 ? rendered.Text[..480] : rendered.Text, cancellationToken);
+        }
         try
         {
             await email.SendAsync(to, rendered.Subject, rendered.Text, rendered.Html, cancellationToken);
@@ -120,7 +126,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         var now = clock.GetUtcNow();
         var next = error is null || abandon ? null : DeliverySchedule.NextAttempt(delivery.Attempts, delivery.CreatedAt, now);
         var status = error is null ? "delivered" : next is null ? "abandoned" : "pending";
-        var recipient = delivery.Channel == "webhook" ? "webhook " + delivery.Target : delivery.Target == "customer" ? "email to the customer" : "email to an operator";
+        var recipient = delivery.Channel == "webhook" ? "webhook " + delivery.Target : delivery.Target == "customer" ? delivery.Channel + " to the customer" : "email to an operator";
         var message = error is null
             ? $"{delivery.Topic}: {recipient} delivered{(statusCode is null ? "" : $" ({statusCode})")}, attempt {delivery.Attempts}."
             : $"{delivery.Topic}: {recipient} failed ({error}), attempt {delivery.Attempts}; " + (next is null ? "giving up (replay by hand)." : $"next at {next:O}.");

@@ -10,7 +10,7 @@ namespace Clearflow.Application.Notifications;
 /// Marking the message and inserting its deliveries is one transaction under unique keys, so each
 /// recipient gets each message once however many nodes dispatch.
 /// </summary>
-public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IdGenerator ids, TimeProvider clock)
+public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, ITextMessageSender texts, IdGenerator ids, TimeProvider clock)
 {
     public async Task<int> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
@@ -40,6 +40,10 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, Id
                 if (email.IsConfigured && settings.Notifications.CustomerEmail && order?.Customer.Email is not null)
                 {
                     deliveries.Add(To("email", "customer"));
+                }
+                if (texts.IsConfigured && settings.Notifications.CustomerText && order?.Customer.Phone is not null)
+                {
+                    deliveries.Add(To("text", "customer"));
                 }
             }
             else if (email.IsConfigured)

@@ -37,3 +37,15 @@ public interface IHostResolver
 {
     Task<IReadOnlyList<System.Net.IPAddress>> ResolveAsync(string host, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Sends a text message (SMS or push) through a pluggable HTTP provider. <see cref="IsConfigured"/> is false
+/// when no provider is set: the channel is then not offered.
+/// </summary>
+public interface ITextMessageSender
+{
+    bool IsConfigured { get; }
+
+    /// <returns>null when the provider accepted it, otherwise why not.</returns>
+    Task<string?> SendAsync(string to, string text, CancellationToken cancellationToken);
+}

@@ -70,6 +70,8 @@ public static class ClearflowHost
         services.AddSingleton<Application.Notifications.IHostResolver, Notifications.DnsHostResolver>();
         services.AddOptions<Notifications.SmtpOptions>().BindConfiguration("Clearflow:Smtp");
         services.AddSingleton<Application.Notifications.IEmailSender, Notifications.SmtpEmailSender>();
+        services.AddOptions<Notifications.TextMessageOptions>().BindConfiguration("Clearflow:TextMessages");
+        services.AddSingleton<Application.Notifications.ITextMessageSender, Notifications.HttpTextMessageSender>();
         services.AddHostedService<NotificationWorker>();
         services.AddSingleton<LiveStatus.OrderStatusFeed>();
         services.AddHostedService<LiveStatus.OrderStatusRelay>();
