@@ -1,4 +1,5 @@
 using Clearflow.Application.Reports;
+using Microsoft.Extensions.Options;
 
 namespace Clearflow.Server.Workers;
 
@@ -10,41 +11,22 @@ public sealed class EndOfDayOptions
 }
 
 /// <summary>
-/// Thin worker: once a minute (and at start, which is how missed runs are caught up) runs
+/// Once a minute (and at start, which is how runs missed while down are caught up) runs
 /// <see cref="RunDueEndOfDaySweeps"/>.
 /// </summary>
-public sealed class EndOfDayScheduler(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<EndOfDayOptions> options, TimeProvider clock, ILogger<EndOfDayScheduler> logger) : BackgroundService
+public sealed class EndOfDayScheduler(IServiceScopeFactory scopes, IOptions<EndOfDayOptions> options, TimeProvider clock, ILogger<EndOfDayScheduler> logger)
+    : TimedWorker(scopes, clock, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override bool Enabled => options.Value.Enabled;
+
+    protected override async Task<bool> RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (!options.Value.Enabled)
+        foreach (var report in await services.GetRequiredService<RunDueEndOfDaySweeps>().HandleAsync(cancellationToken))
         {
-            return;
+            Logger.LogInformation("End-of-day report {Date} for {MerchantId}: {NotFinal} orders not final", report.Date, report.MerchantId, report.NotFinal.Count);
         }
-        using var timer = new PeriodicTimer(Interval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    using var scope = scopes.CreateScope();
-                    foreach (var report in await scope.ServiceProvider.GetRequiredService<RunDueEndOfDaySweeps>().HandleAsync(stoppingToken))
-                    {
-                        logger.LogInformation("End-of-day report {Date} for {MerchantId}: {NotFinal} orders not final", report.Date, report.MerchantId, report.NotFinal.Count);
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "End-of-day round failed; retrying at the next tick");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        return false;
     }
 }

@@ -4,37 +4,20 @@ namespace Clearflow.Server.Workers;
 
 /// <summary>
 /// Deletes idempotency keys past their 7-day retention, hourly. Expired keys are already ignored when
-/// a request meets one; this only keeps the table from growing without end. Safe on many nodes: the
-/// delete is idempotent.
+/// a request meets one; this only keeps the table from growing without end. Safe on many nodes.
 /// </summary>
-public sealed class IdempotencyKeyPurger(IIdempotencyStore store, TimeProvider clock, ILogger<IdempotencyKeyPurger> logger) : BackgroundService
+public sealed class IdempotencyKeyPurger(IServiceScopeFactory scopes, TimeProvider clock, ILogger<IdempotencyKeyPurger> logger)
+    : TimedWorker(scopes, clock, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+    protected override TimeSpan Interval => TimeSpan.FromHours(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task<bool> RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Interval, clock);
-        try
+        var purged = await services.GetRequiredService<IIdempotencyStore>().PurgeExpiredIdempotencyKeysAsync(Clock.GetUtcNow(), cancellationToken);
+        if (purged > 0)
         {
-            do
-            {
-                try
-                {
-                    var purged = await store.PurgeExpiredIdempotencyKeysAsync(clock.GetUtcNow(), stoppingToken);
-                    if (purged > 0)
-                    {
-                        logger.LogInformation("Purged {Count} expired idempotency keys", purged);
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Purging expired idempotency keys failed; trying again in {Interval}", Interval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            Logger.LogInformation("Purged {Count} expired idempotency keys", purged);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        return false;
     }
 }

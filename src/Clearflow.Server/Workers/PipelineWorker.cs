@@ -1,51 +1,25 @@
 using Clearflow.Application.Pipeline;
 using Clearflow.Application.Refunds;
+using Microsoft.Extensions.Options;
 
 namespace Clearflow.Server.Workers;
 
-/// <summary>Thin worker: runs the pipeline's due tasks (fulfil, compensate) and due refund checks, every second.</summary>
-public sealed class PipelineWorker(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<PollerOptions> options, TimeProvider clock, ILogger<PipelineWorker> logger)
-    : BackgroundService
+/// <summary>Runs the pipeline's due tasks (fulfil, compensate) and due refund checks, every second.</summary>
+public sealed class PipelineWorker(IServiceScopeFactory scopes, IOptions<PollerOptions> options, TimeProvider clock, ILogger<PipelineWorker> logger)
+    : TimedWorker(scopes, clock, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override bool Enabled => options.Value.Enabled;
+
+    protected override async Task<bool> RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (!options.Value.Enabled)
+        var round = await services.GetRequiredService<RunOrderTasks>().HandleAsync(options.Value.BatchSize, cancellationToken);
+        foreach (var (taskId, error) in round.Failures)
         {
-            return;
+            Logger.LogError(error, "Pipeline task {TaskId} failed; it is retried when its lease ends", taskId);
         }
-        using var timer = new PeriodicTimer(Interval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    RunOrderTasks.Round round;
-                    do
-                    {
-                        using var scope = scopes.CreateScope();
-                        round = await scope.ServiceProvider.GetRequiredService<RunOrderTasks>().HandleAsync(options.Value.BatchSize, stoppingToken);
-                        foreach (var (taskId, error) in round.Failures)
-                        {
-                            logger.LogError(error, "Pipeline task {TaskId} failed; it is retried when its lease ends", taskId);
-                        }
-                    }
-                    while (round.Claimed == options.Value.BatchSize && !stoppingToken.IsCancellationRequested);
-
-                    using var refundScope = scopes.CreateScope();
-                    await refundScope.ServiceProvider.GetRequiredService<RunDueRefundChecks>().HandleAsync(options.Value.BatchSize, stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Pipeline round failed; retrying at the next tick");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        var refunds = await services.GetRequiredService<RunDueRefundChecks>().HandleAsync(options.Value.BatchSize, cancellationToken);
+        return round.Claimed == options.Value.BatchSize || refunds == options.Value.BatchSize;
     }
 }

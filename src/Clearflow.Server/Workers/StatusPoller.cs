@@ -1,58 +1,36 @@
 using Clearflow.Application.Checks;
+using Microsoft.Extensions.Options;
 
 namespace Clearflow.Server.Workers;
 
-/// <summary>Settings of the status poller (section <c>Clearflow:Poller</c>).</summary>
+/// <summary>Settings of the background workers (section <c>Clearflow:Poller</c>).</summary>
 public sealed class PollerOptions
 {
-    /// <summary>Run the poller in this process (turn off on nodes that should only serve the API).</summary>
+    /// <summary>Run the background workers in this process (turn off on nodes that should only serve the API).</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>How often the poller looks for due checks. The schedule itself is per merchant and gateway.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Orders claimed per round; a full batch is followed at once by another round.</summary>
+    /// <summary>Items claimed per round; a full batch is followed at once by another round.</summary>
     public int BatchSize { get; set; } = 100;
 }
 
-/// <summary>Thin worker: runs <see cref="RunDueStatusChecks"/> on a timer (read from the injected clock).</summary>
-public sealed class StatusPoller(IServiceScopeFactory scopes, Microsoft.Extensions.Options.IOptions<PollerOptions> options, TimeProvider clock, ILogger<StatusPoller> logger)
-    : BackgroundService
+/// <summary>Runs <see cref="RunDueStatusChecks"/>: asks gateways about payments whose check is due.</summary>
+public sealed class StatusPoller(IServiceScopeFactory scopes, IOptions<PollerOptions> options, TimeProvider clock, ILogger<StatusPoller> logger)
+    : TimedWorker(scopes, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.Interval;
+
+    protected override bool Enabled => options.Value.Enabled;
+
+    protected override async Task<bool> RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (!options.Value.Enabled)
+        var round = await services.GetRequiredService<RunDueStatusChecks>().HandleAsync(options.Value.BatchSize, cancellationToken);
+        foreach (var (orderId, error) in round.Failures)
         {
-            return;
+            Logger.LogError(error, "Status check of {OrderId} failed; it is retried when its lease ends", orderId);
         }
-        using var timer = new PeriodicTimer(options.Value.Interval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    RunDueStatusChecks.Round round;
-                    do
-                    {
-                        using var scope = scopes.CreateScope();
-                        round = await scope.ServiceProvider.GetRequiredService<RunDueStatusChecks>().HandleAsync(options.Value.BatchSize, stoppingToken);
-                        foreach (var (orderId, error) in round.Failures)
-                        {
-                            logger.LogError(error, "Status check of {OrderId} failed; it is retried when its lease ends", orderId);
-                        }
-                    }
-                    while (round.Claimed == options.Value.BatchSize && !stoppingToken.IsCancellationRequested);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Status poller round failed; retrying at the next tick");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        return round.Claimed == options.Value.BatchSize;
     }
 }
