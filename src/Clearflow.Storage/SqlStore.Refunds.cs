@@ -143,6 +143,10 @@ public abstract partial class SqlStore
                         $"-> {status}: refund {refund.Id} of {refund.Amount} {refund.Currency} (minor units) succeeded."), cancellationToken);
                     await AnnounceStatusChangeAsync(connection, transaction, refund.OrderId, cancellationToken);
                     changedOrder = refund.OrderId;
+                    foreach (var message in completion.NotificationsByOrderStatus.GetValueOrDefault(status) ?? [])
+                    {
+                        await InsertOutboxAsync(connection, transaction, message, cancellationToken);
+                    }
                 }
                 if (completion.Ledger is { } ledger)
                 {

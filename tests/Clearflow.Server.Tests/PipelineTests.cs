@@ -184,6 +184,7 @@ public abstract class PipelineTests(ServerEnvironment environment, StoreKind kin
         var notices = await host.Store.ListOutboxMessagesAsync((await host.Store.GetOrderAsync(Api.Id(order), default))!.MerchantId, Api.Id(order), default);
         Assert.Single(notices, n => n.Topic == "customer.refund_succeeded");
         Assert.Single(notices, n => n.Topic == "fulfilment.failed");
+        Assert.Single(notices, n => n.Topic == "order.refunded");
         await VerifyLedgerAsync(client);
     }
 
@@ -305,6 +306,8 @@ public abstract class PipelineTests(ServerEnvironment environment, StoreKind kin
         Assert.Equal(9_900, view.GetProperty("amount_refunded").GetInt64());
         Assert.Equal("partially_refunded", view.GetProperty("status").GetString());
         Assert.Equal(9_900, (await host.Store.ListSandboxRefundsAsync(Api.SandboxOrderId(order), default)).Sum(r => r.Amount));
+        var notices = await host.Store.ListOutboxMessagesAsync((await host.Store.GetOrderAsync(Api.Id(order), default))!.MerchantId, Api.Id(order), default);
+        Assert.Equal(33, notices.Count(n => n.Topic == "order.partially_refunded"));
         await VerifyLedgerAsync(client);
     }
 

@@ -131,6 +131,13 @@ public abstract record RefundReservation
 public sealed record RefundCompletion(string RefundId, bool Succeeded, string? FailureReason, DateTimeOffset At, TimelineEntry Entry)
 {
     public IReadOnlyList<OutboxMessage> Notifications { get; init; } = [];
+
+    /// <summary>
+    /// Notices for the order's new status, by status ("refunded", "partially_refunded"): only storage knows
+    /// which one the refund leads to (concurrent refunds), so it queues the matching set.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<OutboxMessage>> NotificationsByOrderStatus { get; init; } =
+        new Dictionary<string, IReadOnlyList<OutboxMessage>>();
     public Domain.Ledger.LedgerTransaction? Ledger { get; init; }
 }
 

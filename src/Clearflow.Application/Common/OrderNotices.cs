@@ -11,18 +11,21 @@ namespace Clearflow.Application.Common;
 /// </summary>
 public static class OrderNotices
 {
+    // Refund outcomes reach the customer as customer.refund_succeeded, so the order's refunded statuses are merchant events only.
     private static readonly HashSet<OrderStatus> CustomerFacing =
-        [OrderStatus.Pending, OrderStatus.Succeeded, OrderStatus.Failed, OrderStatus.Expired, OrderStatus.Cancelled, OrderStatus.Refunded, OrderStatus.PartiallyRefunded];
+        [OrderStatus.Pending, OrderStatus.Succeeded, OrderStatus.Failed, OrderStatus.Expired, OrderStatus.Cancelled];
 
-    public static IReadOnlyList<OutboxMessage> ForStatus(OrderRecord order, OrderStatus status, DateTimeOffset now, string? detail = null)
+    /// <param name="occurrence">for a status an order can reach more than once (partially refunded, again and again): what makes this time distinct</param>
+    public static IReadOnlyList<OutboxMessage> ForStatus(OrderRecord order, OrderStatus status, DateTimeOffset now, string? detail = null, string? occurrence = null)
     {
         ArgumentNullException.ThrowIfNull(order);
         var wire = status.ToWire();
+        var key = occurrence is null ? order.Id : $"{order.Id}:{occurrence}";
         var payload = Json.Serialize(new { order_id = order.Id, receipt = order.Receipt, status = wire, amount = order.Amount, currency = order.Currency, detail });
-        var messages = new List<OutboxMessage> { Message(order, "order." + wire, $"order.{wire}:{order.Id}", payload, now) };
+        var messages = new List<OutboxMessage> { Message(order, "order." + wire, $"order.{wire}:{key}", payload, now) };
         if (CustomerFacing.Contains(status))
         {
-            messages.Add(Message(order, "customer.order_" + wire, $"customer.order_{wire}:{order.Id}", payload, now));
+            messages.Add(Message(order, "customer.order_" + wire, $"customer.order_{wire}:{key}", payload, now));
         }
         return messages;
     }

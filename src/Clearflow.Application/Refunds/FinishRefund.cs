@@ -1,6 +1,7 @@
 using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
 using Clearflow.Domain.Ledger;
+using Clearflow.Domain.Orders;
 
 namespace Clearflow.Application.Refunds;
 
@@ -20,6 +21,13 @@ public sealed class FinishRefund(IClearflowStore store, TimeProvider clock)
         {
             Ledger = succeeded ? LedgerRules.Refund(order.MerchantId, order.Id, refund.Id, order.Gateway, refund.Amount, refund.Currency) : null,
             Notifications = OrderNotices.ForRefund(order, final, succeeded ? "succeeded" : "failed", now),
+            NotificationsByOrderStatus = succeeded
+                ? new Dictionary<string, IReadOnlyList<OutboxMessage>>
+                {
+                    ["refunded"] = OrderNotices.ForStatus(order, OrderStatus.Refunded, now, $"refund {refund.Id}", refund.Id),
+                    ["partially_refunded"] = OrderNotices.ForStatus(order, OrderStatus.PartiallyRefunded, now, $"refund {refund.Id}", refund.Id),
+                }
+                : new Dictionary<string, IReadOnlyList<OutboxMessage>>(),
         }, cancellationToken);
     }
 }
