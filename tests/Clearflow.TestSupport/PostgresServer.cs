@@ -42,6 +42,10 @@ public sealed class PostgresServer : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    /// <summary>Runs one of the server's client tools (pgbench, psql) against this server, as the postgres user; returns its output.</summary>
+    public Task<string> RunToolAsync(string tool, string arguments) =>
+        RunAsPostgresAsync(Path.Combine(_binDirectory, tool), $"-h 127.0.0.1 -p {_port} -U postgres {arguments}");
+
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync()
     {
@@ -105,10 +109,10 @@ public sealed class PostgresServer : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static Task RunAsPostgresAsync(string program, string arguments) =>
+    private static Task<string> RunAsPostgresAsync(string program, string arguments) =>
         IsRoot ? RunAsync("runuser", $"-u postgres -- {program} {arguments}") : RunAsync(program, arguments);
 
-    private static async Task RunAsync(string program, string arguments)
+    private static async Task<string> RunAsync(string program, string arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(program, arguments)
         {
@@ -124,5 +128,6 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             throw new InvalidOperationException($"{program} {arguments} exited {process.ExitCode}: {await stderr}{await stdout}");
         }
+        return await stdout;
     }
 }

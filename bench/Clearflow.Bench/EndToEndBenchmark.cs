@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Clearflow.TestSupport;
+using HdrHistogram;
+using Npgsql;
+
+namespace Clearflow.Bench;
+
+/// <summary>
+/// Complete payments through a running Clearflow on PostgreSQL: create order, sandbox checkout success,
+/// signed webhook, pipeline (verify, transition with ledger and outbox), fulfilment to a local endpoint,
+/// notifications. Then pgbench runs the minimal writes of one payment on the same server: the limit.
+/// Clearflow runs in this process (so the memory figure includes the load generator); everything is on
+/// loopback and stops by itself.
+/// </summary>
+public static class EndToEndBenchmark
+{
+    public sealed record Settings(int Concurrency, TimeSpan Duration, TimeSpan PgbenchDuration);
+
+    public static async Task<string> RunAsync(Settings settings)
+    {
+        var server = new PostgresServer();
+        await server.InitializeAsync();
+        try
+        {
+            var clearflow = await RunClearflowAsync(server, settings);
+            var limit = await RunPgbenchAsync(server, settings);
+            return Report(settings, clearflow, limit);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private sealed record ClearflowFigures(int Payments, double PaymentsPerSecond, LongHistogram CreateMicros, double WebhookToFinalP50Ms, double WebhookToFinalP99Ms,
+        long PeakMemoryBytes, double RowsPerPayment, double BytesPerPayment);
+
+    private static async Task<ClearflowFigures> RunClearflowAsync(PostgresServer server, Settings settings)
+    {
+        var database = await server.CreateDatabaseAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        await using var host = await ClearflowTestHost.StartAsync(database);
+        using var api = host.CreateClient();
+        using var sandbox = host.CreateClient(authenticate: false);
+        using (var put = await api.PutAsync("/v1/merchant/settings", new StringContent(JsonSerializer.Serialize(new
+               {
+                   fulfilment = new { mode = "webhook", url = merchant.Url.ToString() },
+               }), Encoding.UTF8, "application/json")))
+        {
+            put.EnsureSuccessStatusCode();
+        }
+
+        async Task PayAsync(LongHistogram? createMicros)
+        {
+            var receipt = "b-" + Guid.NewGuid().ToString("N")[..24];
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/orders")
+            {
+                Content = JsonContent.Create(new { amount = 49900, currency = "INR", receipt, customer = new { id = "c-" + receipt, email = "c@example.com" } }),
+            };
+            request.Headers.Add("Idempotency-Key", receipt);
+            var watch = Stopwatch.StartNew();
+            using var created = await api.SendAsync(request);
+            var micros = (long)(watch.Elapsed.TotalMilliseconds * 1000);
+            created.EnsureSuccessStatusCode();
+            createMicros?.RecordValue(Math.Min(micros, 60_000_000));
+            var order = await created.Content.ReadFromJsonAsync<JsonElement>();
+            var sandboxOrder = order.GetProperty("checkout").GetProperty("sandbox_order_id").GetString();
+            using var complete = await sandbox.PostAsync($"/sandbox/checkout/{sandboxOrder}/complete",
+                new StringContent("""{"outcome":"success"}""", Encoding.UTF8, "application/json"));
+            complete.EnsureSuccessStatusCode();
+        }
+
+        Console.Error.WriteLine("Warming up ...");
+        for (var i = 0; i < 50; i++)
+        {
+            await PayAsync(null);
+        }
+        await WaitForAsync(database, 50, TimeSpan.FromSeconds(60));
+
+        Console.Error.WriteLine($"Load: {settings.Concurrency} concurrent customers for {settings.Duration.TotalSeconds:0} s ...");
+        var histogram = new LongHistogram(60_000_000, 3);
+        var started = Stopwatch.StartNew();
+        var paid = 0;
+        var deadline = DateTime.UtcNow + settings.Duration;
+        using var progress = new Timer(_ => Console.Error.WriteLine($"  {started.Elapsed.TotalSeconds,5:0} s: {Volatile.Read(ref paid)} paid by customers"), null, 5000, 5000);
+        await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (DateTime.UtcNow < deadline)
+            {
+                var local = new LongHistogram(60_000_000, 3);
+                await PayAsync(local);
+                lock (histogram)
+                {
+                    histogram.Add(local);
+                }
+                Interlocked.Increment(ref paid);
+            }
+        })));
+        var total = 50 + paid;
+        await WaitForAsync(database, total, TimeSpan.FromMinutes(5));
+        var elapsed = started.Elapsed.TotalSeconds;
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        async Task<T> ScalarAsync<T>(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            return (T)Convert.ChangeType((await command.ExecuteScalarAsync())!, typeof(T), CultureInfo.InvariantCulture);
+        }
+        // Webhook receipt (inbox) to the committed transition (its step's end), per payment.
+        const string lag = """
+            SELECT s.ended_at - i.received_at FROM inbox_events i
+            JOIN pipeline_steps s ON s.order_id = i.order_id AND s.step = 'transition' AND s.outcome = 'succeeded'
+            WHERE i.source = 'webhook'
+            """;
+        var p50 = await ScalarAsync<double>($"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)");
+        var p99 = await ScalarAsync<double>($"SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)");
+        await using (var analyze = new NpgsqlCommand("ANALYZE", connection))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+        var rows = await ScalarAsync<double>("SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables");
+        var bytes = await ScalarAsync<double>("SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_stat_user_tables");
+        return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, Process.GetCurrentProcess().PeakWorkingSet64, rows / total, bytes / total);
+    }
+
+    /// <summary>Waits until <paramref name="count"/> payments are succeeded and fulfilled.</summary>
+    private static async Task WaitForAsync(string database, int count, TimeSpan timeout)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM order_tasks WHERE kind = 'fulfil' AND status = 'done'", connection);
+            if ((long)(await command.ExecuteScalarAsync())! >= count)
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Not all {count} payments were fulfilled within {timeout}.");
+    }
+
+    private static async Task<double> RunPgbenchAsync(PostgresServer server, Settings settings)
+    {
+        var database = await server.CreateDatabaseAsync();
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("""
+                CREATE TABLE bench_orders (id bigint PRIMARY KEY, status text NOT NULL, amount bigint NOT NULL, amount_paid bigint NOT NULL DEFAULT 0, created_at timestamptz NOT NULL);
+                CREATE TABLE bench_ledger (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id bigint NOT NULL, account text NOT NULL, amount bigint NOT NULL);
+                CREATE TABLE bench_outbox (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id bigint NOT NULL, topic text NOT NULL, payload text NOT NULL);
+                """, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        var name = new NpgsqlConnectionStringBuilder(database).Database!;
+        var script = Path.Combine(Path.GetTempPath(), $"clearflow-payment-{Guid.NewGuid():N}.sql");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "payment.pgbench.sql"), script);
+        if (!OperatingSystem.IsWindows())
+        {
+            // pgbench runs as the postgres user: it must be able to read the script.
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.UserWrite);
+        }
+        Console.Error.WriteLine($"pgbench: {settings.Concurrency} clients for {settings.PgbenchDuration.TotalSeconds:0} s ...");
+        try
+        {
+            var output = await server.RunToolAsync("pgbench",
+                $"-n -c {settings.Concurrency} -j 2 -T {(int)settings.PgbenchDuration.TotalSeconds} -f {script} {name}");
+            var line = output.Split('\n').First(l => l.StartsWith("tps = ", StringComparison.Ordinal));
+            return double.Parse(line["tps = ".Length..].Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    private static string Report(Settings settings, ClearflowFigures c, double limit)
+    {
+        double Ms(double percentile) => c.CreateMicros.GetValueAtPercentile(percentile) / 1000.0;
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"End to end, {settings.Concurrency} concurrent customers, {settings.Duration.TotalSeconds:0} s, PostgreSQL on this machine:");
+        report.AppendLine();
+        report.AppendLine("| measure | value |");
+        report.AppendLine("|---|---:|");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| payments completed (paid, processed, fulfilled) | {c.Payments:N0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| payments per second | {c.PaymentsPerSecond:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| create-order latency p50 / p95 / p99 / max (ms) | {Ms(50):0.0} / {Ms(95):0.0} / {Ms(99):0.0} / {c.CreateMicros.GetMaxValue() / 1000.0:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| webhook received to final status p50 / p99 (ms) | {c.WebhookToFinalP50Ms:0.0} / {c.WebhookToFinalP99Ms:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| peak memory, server and load generator (MB) | {c.PeakMemoryBytes / 1024.0 / 1024.0:0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| database rows / bytes per payment | {c.RowsPerPayment:0.0} / {c.BytesPerPayment:N0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| pgbench minimal payment (tps, {settings.Concurrency} clients) | {limit:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| Clearflow as a share of that limit | {c.PaymentsPerSecond / limit:P0} |");
+        return report.ToString();
+    }
+}
