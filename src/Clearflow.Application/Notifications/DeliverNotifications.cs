@@ -21,10 +21,9 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     {
         var now = clock.GetUtcNow();
         var due = await store.ClaimDueDeliveriesAsync(now, now + Lease, batchSize, cancellationToken);
-        foreach (var delivery in due)
-        {
-            await DeliverAsync(delivery, cancellationToken);
-        }
+        // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (delivery, ct) => await DeliverAsync(delivery, ct));
         return due.Count;
     }
 

@@ -11,21 +11,26 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
+    /// <summary>Tasks of a batch run at once (most of a task's time is waiting on the merchant and the gateway).</summary>
+    public const int Parallelism = 8;
+
     public sealed record Round(int Claimed, IReadOnlyList<(string TaskId, Exception Error)> Failures);
 
     public async Task<Round> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var tasks = await store.ClaimDueOrderTasksAsync(now, now + Lease, batchSize, cancellationToken);
-        var failures = new List<(string, Exception)>();
-        foreach (var task in tasks)
+        var failures = new System.Collections.Concurrent.ConcurrentBag<(string, Exception)>();
+        // Tasks of one batch belong to different orders (one task per order and kind, a compensate only after
+        // its fulfil is finished), and every effect is guarded in storage, so they may run side by side.
+        await Parallel.ForEachAsync(tasks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (task, ct) =>
         {
             try
             {
                 _ = task.Kind switch
                 {
-                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, cancellationToken),
-                    OrderTaskRecord.Compensate => await compensate.HandleAsync(task, cancellationToken),
+                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, ct),
+                    OrderTaskRecord.Compensate => await compensate.HandleAsync(task, ct),
                     _ => throw new InvalidOperationException($"Unknown task kind {task.Kind}."),
                 };
             }
@@ -33,7 +38,7 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
             {
                 failures.Add((task.Id, ex));
             }
-        }
-        return new Round(tasks.Count, failures);
+        });
+        return new Round(tasks.Count, [.. failures]);
     }
 }

@@ -23,8 +23,11 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
 {
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>Signalled events processed at once. Two events of one order may meet: the conditional transition sorts them out.</summary>
+    public const int Consumers = 4;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ProcessSignalledAsync(stoppingToken), SweepAsync(stoppingToken));
+        Task.WhenAll([.. Enumerable.Range(0, Consumers).Select(_ => ProcessSignalledAsync(stoppingToken)), SweepAsync(stoppingToken)]);
 
     private async Task ProcessSignalledAsync(CancellationToken stoppingToken)
     {
