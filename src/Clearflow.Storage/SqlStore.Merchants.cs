@@ -28,10 +28,10 @@ public abstract partial class SqlStore
         public ApiKeyRecord ToRecord() => new(Id, MerchantId, KeyHash, KeyPrefix, Mode, At(CreatedAt), At(RevokedAt));
     }
 
-    public Task CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
-            "INSERT INTO merchants (id, name, settings, created_at) VALUES (@Id, @Name, @SettingsJson, @createdAt)",
-            new { merchant.Id, merchant.Name, merchant.SettingsJson, createdAt = Ms(merchant.CreatedAt) }, transaction, cancellationToken)), cancellationToken);
+    public Task<bool> CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+            "INSERT INTO merchants (id, name, settings, created_at) VALUES (@Id, @Name, @SettingsJson, @createdAt) ON CONFLICT DO NOTHING",
+            new { merchant.Id, merchant.Name, merchant.SettingsJson, createdAt = Ms(merchant.CreatedAt) }, transaction, cancellationToken)) == 1, cancellationToken);
 
     public Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(

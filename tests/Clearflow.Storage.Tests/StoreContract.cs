@@ -31,7 +31,7 @@ public abstract class StoreContract : IAsyncLifetime
     private async Task<MerchantRecord> NewMerchantAsync()
     {
         var merchant = new MerchantRecord("mer_" + Guid.NewGuid().ToString("N"), "M " + Guid.NewGuid().ToString("N"), "{}", T0);
-        await Store.CreateMerchantAsync(merchant, None);
+        Assert.True(await Store.CreateMerchantAsync(merchant, None));
         return merchant;
     }
 
@@ -55,6 +55,7 @@ public abstract class StoreContract : IAsyncLifetime
         var merchant = await NewMerchantAsync();
         Assert.Equal(merchant, await Store.GetMerchantAsync(merchant.Id, None));
         Assert.Equal(merchant, await Store.FindMerchantByNameAsync(merchant.Name, None));
+        Assert.False(await Store.CreateMerchantAsync(merchant with { Id = "mer_other" + Guid.NewGuid().ToString("N") }, None)); // names are unique
         Assert.Contains(merchant, await Store.ListMerchantsAsync(None));
 
         var key = new ApiKeyRecord("key_1" + Guid.NewGuid().ToString("N"), merchant.Id, "hash-" + Guid.NewGuid(), "sk_test_abcd", "test", T0, null);

@@ -19,7 +19,8 @@ public interface IClearflowStore : IMerchantStore, IOrderStore, IIdempotencyStor
 
 public interface IMerchantStore
 {
-    Task CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken);
+    /// <summary>Adds a merchant; false when the name is taken (names are unique).</summary>
+    Task<bool> CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken);
     Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken);
     Task<MerchantRecord?> FindMerchantByNameAsync(string name, CancellationToken cancellationToken);
     Task<IReadOnlyList<MerchantRecord>> ListMerchantsAsync(CancellationToken cancellationToken);

@@ -15,7 +15,10 @@ public sealed class CreateMerchant(IMerchantStore store, IdGenerator ids, TimePr
             return Problem.Validation("name", "A merchant name of 1 to 200 characters is required.");
         }
         var merchant = new MerchantRecord(ids.New(IdPrefixes.Merchant), name, new MerchantSettings().ToJson(), clock.GetUtcNow());
-        await store.CreateMerchantAsync(merchant, cancellationToken);
+        if (!await store.CreateMerchantAsync(merchant, cancellationToken))
+        {
+            return Problem.Conflict("merchant-name-taken", $"A merchant named '{name}' exists already. Merchant names are unique.");
+        }
         return merchant;
     }
 }

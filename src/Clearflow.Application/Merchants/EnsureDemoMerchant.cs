@@ -19,8 +19,10 @@ public sealed class EnsureDemoMerchant(IMerchantStore store, CreateMerchant crea
         var merchant = await store.FindMerchantByNameAsync(DemoMerchantName, cancellationToken);
         if (merchant is null)
         {
+            // Another node starting at the same moment may win the name: then use its merchant.
             var created = await createMerchant.HandleAsync(DemoMerchantName, cancellationToken);
-            merchant = created.Value ?? throw new InvalidOperationException(created.Error!.Detail);
+            merchant = created.Value ?? await store.FindMerchantByNameAsync(DemoMerchantName, cancellationToken)
+                ?? throw new InvalidOperationException(created.Error!.Detail);
         }
 
         var key = configuredKey;

@@ -57,7 +57,7 @@ public static class Commands
                 var created = await sp.GetRequiredService<CreateMerchant>().HandleAsync(name, cancel);
                 if (!created.IsSuccess)
                 {
-                    return Fail(created.Error!.Errors!.Values.First()[0]);
+                    return Fail(created.Error!.Errors?.Values.First()[0] ?? created.Error.Detail);
                 }
                 Console.WriteLine($"Merchant {created.Value!.Id} \"{created.Value.Name}\" created. Issue a key: clearflow keys issue --merchant {created.Value.Id}");
                 return 0;
