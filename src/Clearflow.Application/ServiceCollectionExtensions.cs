@@ -28,6 +28,9 @@ public static class ServiceCollectionExtensions
         services.AddScoped<EnsureDemoMerchant>();
         services.AddScoped<CreateOrder>();
         services.AddScoped<GetOrder>();
+        services.AddScoped<Orders.ListOrders.ListOrders>();
+        services.AddScoped<Orders.ListOrders.ExportOrders>();
+        services.AddSingleton<Customers.CustomerTokens>();
         services.AddScoped<ReceiveWebhook>();
         services.AddScoped<ReceiveCallback>();
         services.AddScoped<ProcessInboxEvent>();

@@ -39,6 +39,12 @@ public interface IOrderStore
     Task<OrderRecord?> FindOrderByReceiptAsync(string merchantId, string receipt, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The merchant's orders matching <paramref name="query"/>, newest first, strictly after <paramref name="after"/>,
+    /// at most <paramref name="limit"/>; each with its latest attempt's gateway reference.
+    /// </summary>
+    Task<IReadOnlyList<OrderListRow>> SearchOrdersAsync(OrderQuery query, OrderCursor? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Adds a payment attempt; false when one with this id exists. The customer is at the gateway now:
     /// status checks start, the first at <paramref name="firstCheckAt"/>.
     /// </summary>

@@ -46,4 +46,16 @@ public static class OrderStatusNames
         "refunded" => OrderStatus.Refunded,
         _ => throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown order status."),
     };
+
+    /// <summary>For input from outside (filters, forms): false instead of an exception for an unknown word.</summary>
+    public static bool TryFromWire(string value, out OrderStatus status)
+    {
+        status = default;
+        if (Enum.GetValues<OrderStatus>().FirstOrDefault(s => s.ToWire() == value) is var found && found.ToWire() == value)
+        {
+            status = found;
+            return true;
+        }
+        return false;
+    }
 }

@@ -84,7 +84,8 @@ public static class ClearflowHost
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyAuthentication.MerchantPolicy, p => p.RequireClaim(ApiKeyAuthentication.MerchantIdClaim))
             .AddPolicy(ApiKeyAuthentication.OrderReaderPolicy, p => p.RequireAssertion(c =>
-                c.User.HasClaim(x => x.Type is ApiKeyAuthentication.MerchantIdClaim or ApiKeyAuthentication.ClientSecretClaim)));
+                c.User.HasClaim(x => x.Type is ApiKeyAuthentication.MerchantIdClaim or ApiKeyAuthentication.ClientSecretClaim)))
+            .AddPolicy(ApiKeyAuthentication.CustomerPolicy, p => p.RequireClaim(ApiKeyAuthentication.CustomerIdClaim).RequireClaim(ApiKeyAuthentication.CustomerMerchantClaim));
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>().AddOperationTransformer<RequestBodyDocTransformer>());
 
         // Last, so tests and embedders can override configuration and replace services.
@@ -99,6 +100,7 @@ public static class ClearflowHost
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clearflow API"));
         app.MapOrdersApi();
+        app.MapHistoryApi();
         app.MapMerchantApi();
         app.MapRefundsApi();
         app.MapNotificationsApi();

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Clearflow.Application.Common;
+using Clearflow.Application.Customers;
 using Clearflow.Application.Merchants;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ namespace Clearflow.Server.Http;
 /// <c>Authorization: Bearer ...</c> with either a merchant secret key (<c>sk_test_...</c>, <c>sk_live_...</c>)
 /// or an order's client secret (<c>ord_..._secret_...</c>), which reads that one order and nothing else.
 /// </summary>
-public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AuthenticateApiKey authenticate)
+public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AuthenticateApiKey authenticate, CustomerTokens customerTokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -19,6 +20,9 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     public const string ClientSecretClaim = "client_secret";
     public const string MerchantPolicy = "merchant";
     public const string OrderReaderPolicy = "order_reader";
+    public const string CustomerPolicy = "customer";
+    public const string CustomerMerchantClaim = "customer_merchant_id";
+    public const string CustomerIdClaim = "customer_id";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -48,13 +52,24 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
             var identity = new ClaimsIdentity([new Claim(MerchantIdClaim, key.MerchantId), new Claim("key_id", key.Id), new Claim("mode", key.Mode)], SchemeName);
             return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
         }
+        if (token.StartsWith(CustomerTokens.Prefix, StringComparison.Ordinal))
+        {
+            var holder = await customerTokens.VerifyAsync(token, Context.RequestAborted);
+            if (holder is null)
+            {
+                return AuthenticateResult.Fail("The customer token is not valid or has expired; ask the merchant's backend for a new one.");
+            }
+            // Distinct claim names: a customer token can never satisfy the merchant policy.
+            var identity = new ClaimsIdentity([new Claim(CustomerMerchantClaim, holder.MerchantId), new Claim(CustomerIdClaim, holder.CustomerId)], SchemeName);
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        }
         if (token.Contains("_secret_", StringComparison.Ordinal))
         {
             // Checked against the order itself by the use case (constant-time); here it is only carried.
             var identity = new ClaimsIdentity([new Claim(ClientSecretClaim, token)], SchemeName);
             return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
         }
-        return AuthenticateResult.Fail("The bearer token is neither a secret key nor a client secret.");
+        return AuthenticateResult.Fail("The bearer token is neither a secret key, a client secret nor a customer token.");
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -67,5 +82,5 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ProblemResults.WriteAsync(Context, new Problem(403, "forbidden", "Not allowed with this credential.",
-            "A client secret can only read its own order. This operation needs the merchant's secret key."));
+            "A client secret reads only its own order and a customer token only its customer's payments. This operation needs the merchant's secret key."));
 }
