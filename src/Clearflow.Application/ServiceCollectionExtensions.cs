@@ -60,6 +60,15 @@ public static class ServiceCollectionExtensions
         services.AddScoped<DeliveryHistory>();
         services.AddScoped<DispatchOutbox>();
         services.AddScoped<DeliverNotifications>();
+        services.AddScoped<Merchants.RevokeApiKey>();
+        services.AddScoped<Dashboard.CreateDashboardUser>();
+        services.AddScoped<Dashboard.SignInDashboardUser>();
+        services.AddScoped<Dashboard.AuditedAction>();
+        services.AddScoped<Dashboard.RetryFulfilment>();
+        services.AddScoped<Dashboard.ResolveReview>();
+        services.AddScoped<Dashboard.OperatorActions>();
+        services.AddScoped<Dashboard.GetOrderDetail>();
+        services.AddScoped<Dashboard.GetOverview>();
         return services;
     }
 }

@@ -195,6 +195,11 @@ public abstract partial class SqlStore
             ORDER BY created_at, id
             """, new { merchantId, target, orderId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
+    public Task<IReadOnlyList<DeliveryRecord>> ListRecentDeliveriesAsync(string merchantId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (IReadOnlyList<DeliveryRecord>)[.. (await connection.QueryAsync<DeliveryRow>(Command(
+            $"SELECT {DeliveryColumns} FROM notification_deliveries WHERE merchant_id = @merchantId ORDER BY created_at DESC, id DESC LIMIT @limit",
+            new { merchantId, limit }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
     public Task<IReadOnlyList<DeliveryAttemptRecord>> ListDeliveryAttemptsAsync(string deliveryId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<DeliveryAttemptRecord>)[.. (await connection.QueryAsync<DeliveryAttemptRow>(Command(
             "SELECT delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error FROM delivery_attempts WHERE delivery_id = @deliveryId ORDER BY id",

@@ -48,4 +48,30 @@ public sealed class MoneyTests
     {
         Assert.Equal(expected, MoneyFormat.ToMajorUnits(minor, Currency.Parse(code)));
     }
+
+    [Theory]
+    [InlineData("499", "INR", 49_900)]
+    [InlineData("499.5", "INR", 49_950)]
+    [InlineData("0.01", "INR", 1)]
+    [InlineData(" 12.30 ", "USD", 1_230)]
+    [InlineData("500", "JPY", 500)]
+    [InlineData("1.234", "BHD", 1_234)]
+    public void Typed_major_units_become_exact_minor_units(string text, string currency, long expected)
+    {
+        Assert.True(MoneyFormat.TryParseMajorUnits(text, Currency.Parse(currency), out var minor));
+        Assert.Equal(expected, minor);
+    }
+
+    [Theory]
+    [InlineData("", "INR")]
+    [InlineData("4.999", "INR")]
+    [InlineData("5.", "INR")]
+    [InlineData(".5", "INR")]
+    [InlineData("-5", "INR")]
+    [InlineData("1e3", "INR")]
+    [InlineData("1,000", "INR")]
+    [InlineData("5.0", "JPY")]
+    [InlineData("1.2.3", "INR")]
+    public void Anything_else_typed_is_refused(string text, string currency) =>
+        Assert.False(MoneyFormat.TryParseMajorUnits(text, Currency.Parse(currency), out _));
 }

@@ -74,7 +74,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
     /// Money moved: post the capture and queue what follows, in the transition's own transaction. A late
     /// success is refunded (default policy) or accepted and fulfilled, as the merchant chose.
     /// </summary>
-    private async Task<StatusTransition> WithCaptureAsync(StatusTransition transition, OrderRecord order, AttemptRecord attempt, long paid, bool late,
+    internal async Task<StatusTransition> WithCaptureAsync(StatusTransition transition, OrderRecord order, AttemptRecord attempt, long paid, bool late,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         var merchant = await store.GetMerchantAsync(order.MerchantId, cancellationToken)

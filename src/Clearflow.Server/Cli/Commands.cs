@@ -22,6 +22,10 @@ public static class Commands
                                                 issue a secret API key (shown once; only its hash is stored)
           demo-key                              print the demo merchant's test secret key
           ledger verify                         check that the books balance and agree with every order (exit 1 if not)
+          users add --merchant ID --email EMAIL [--role admin|operator|viewer] [--password-stdin]
+                                                add a dashboard user (the first admin); asks for the password,
+                                                or reads one line from standard input with --password-stdin
+          users list --merchant ID              list a merchant's dashboard users
         Store: CLEARFLOW_DATABASE (or Clearflow:Database); default SQLite under ./data.
         """;
 
@@ -104,9 +108,68 @@ public static class Commands
                     : $"{verification.Problems.Count} problems in {verification.OrdersChecked} orders.");
                 return verification.Balanced ? 0 : 1;
             }
+            case ["users", "add", ..]:
+            {
+                var merchantId = Option(args, "--merchant");
+                var email = Option(args, "--email");
+                if (merchantId is null || email is null)
+                {
+                    return Fail("users add needs --merchant ID and --email EMAIL.");
+                }
+                var password = args.Contains("--password-stdin") ? Console.In.ReadLine() : ReadPassword();
+                if (password is null)
+                {
+                    return Fail("No password given: type it when asked, or pipe it with --password-stdin.");
+                }
+                var created = await sp.GetRequiredService<Application.Dashboard.CreateDashboardUser>()
+                    .HandleAsync(merchantId, email, Option(args, "--role") ?? Application.Dashboard.DashboardRoles.Admin, password, cancel);
+                if (!created.IsSuccess)
+                {
+                    return Fail(created.Error!.Detail + (created.Error.Errors is { } e ? " " + string.Join(" ", e.Select(x => $"{x.Key}: {string.Join(" ", x.Value)}")) : ""));
+                }
+                Console.WriteLine($"{created.Value!.Email} ({created.Value.Role}) can sign in at /dashboard.");
+                return 0;
+            }
+            case ["users", "list", ..]:
+            {
+                var merchantId = Option(args, "--merchant");
+                if (merchantId is null)
+                {
+                    return Fail("users list needs --merchant ID.");
+                }
+                foreach (var user in await store.ListDashboardUsersAsync(merchantId, cancel))
+                {
+                    Console.WriteLine($"{user.Id}\t{user.Email}\t{user.Role}\t{user.LastSignInAt:O}");
+                }
+                return 0;
+            }
             default:
                 return Fail($"Unknown command '{string.Join(' ', args)}'.\n{Usage}");
         }
+    }
+
+    /// <summary>Reads a password at the terminal without echoing it; null when there is no terminal.</summary>
+    private static string? ReadPassword()
+    {
+        if (Console.IsInputRedirected)
+        {
+            return null;
+        }
+        Console.Error.Write("Password (at least 12 characters): ");
+        var password = new System.Text.StringBuilder();
+        while (Console.ReadKey(intercept: true) is var key && key.Key != ConsoleKey.Enter)
+        {
+            if (key.Key == ConsoleKey.Backspace && password.Length > 0)
+            {
+                password.Length--;
+            }
+            else if (!char.IsControl(key.KeyChar))
+            {
+                password.Append(key.KeyChar);
+            }
+        }
+        Console.Error.WriteLine();
+        return password.ToString();
     }
 
     private static string? Option(string[] args, string name)

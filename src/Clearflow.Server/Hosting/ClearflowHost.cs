@@ -2,6 +2,7 @@ using Clearflow.Application;
 using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
 using Clearflow.Gateways;
+using Clearflow.Server.Dashboard;
 using Clearflow.Server.Endpoints;
 using Clearflow.Server.Http;
 using Clearflow.Server.Http.OpenApi;
@@ -86,6 +87,9 @@ public static class ClearflowHost
             .AddPolicy(ApiKeyAuthentication.OrderReaderPolicy, p => p.RequireAssertion(c =>
                 c.User.HasClaim(x => x.Type is ApiKeyAuthentication.MerchantIdClaim or ApiKeyAuthentication.ClientSecretClaim)))
             .AddPolicy(ApiKeyAuthentication.CustomerPolicy, p => p.RequireClaim(ApiKeyAuthentication.CustomerIdClaim).RequireClaim(ApiKeyAuthentication.CustomerMerchantClaim));
+        services.AddDashboardAuthentication();
+        services.AddSingleton<Application.Dashboard.IPasswordHashing, IdentityPasswordHashing>();
+        services.AddRazorPages(o => o.RootDirectory = "/Dashboard/Pages");
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>().AddOperationTransformer<RequestBodyDocTransformer>());
 
         // Last, so tests and embedders can override configuration and replace services.
@@ -108,6 +112,8 @@ public static class ClearflowHost
         app.MapGatewaysApi();
         app.MapSandboxSite();
         app.MapDemoShop();
+        app.MapRazorPages();
+        app.MapDashboardEndpoints();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription().AllowAnonymous();
         return app;
     }

@@ -1,0 +1,44 @@
+using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
+
+namespace Clearflow.Application.Dashboard;
+
+/// <summary>
+/// Checks a dashboard sign-in. Unknown email and wrong password answer alike (and take alike: a missing
+/// user is checked against a throwaway hash), so accounts cannot be discovered. Five failures in a row
+/// lock the account for fifteen minutes.
+/// </summary>
+public sealed class SignInDashboardUser(IDashboardStore store, IPasswordHashing hashing, TimeProvider clock)
+{
+    public const int MaxFailures = 5;
+    public static readonly TimeSpan LockDuration = TimeSpan.FromMinutes(15);
+
+    private static readonly Lazy<string> Decoy = new(() => Secrets.RandomToken(24));
+    private string? _decoyHash;
+
+    public async Task<Result<OperatorIdentity>> HandleAsync(string? email, string? password, CancellationToken cancellationToken)
+    {
+        var user = string.IsNullOrWhiteSpace(email) ? null : await store.FindDashboardUserByEmailAsync(email.Trim().ToLowerInvariant(), cancellationToken);
+        var now = clock.GetUtcNow();
+        if (user is null)
+        {
+            hashing.Verify(_decoyHash ??= hashing.Hash(Decoy.Value), password ?? "", out _);
+            return Invalid();
+        }
+        if (user.LockedUntil is { } until && until > now)
+        {
+            return new Problem(423, "account-locked", "This account is locked.",
+                $"Too many failed sign-ins. Try again after {until:yyyy-MM-dd HH:mm} UTC, or ask an admin.");
+        }
+        if (!hashing.Verify(user.PasswordHash, password ?? "", out _))
+        {
+            var failures = user.FailedSignIns + 1;
+            await store.RecordSignInAsync(user.Id, failures >= MaxFailures ? 0 : failures, failures >= MaxFailures ? now + LockDuration : null, null, cancellationToken);
+            return Invalid();
+        }
+        await store.RecordSignInAsync(user.Id, 0, null, now, cancellationToken);
+        return new OperatorIdentity(user.Id, user.Email, user.MerchantId, user.Role);
+    }
+
+    private static Problem Invalid() => new(401, "invalid-credentials", "Sign-in failed.", "The email or the password is wrong.");
+}
