@@ -458,6 +458,130 @@ public abstract class StoreContract : IAsyncLifetime
         await Store.RecordStepAsync(new StepRecord(order.Id, "fulfil", 2, T0, T0.AddSeconds(1), "permanent", "410"), None);
         Assert.Equal(("fulfil", 2, "410"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt, s.Error)).Single());
     }
+
+    [Fact]
+    public async Task Dashboard_users_are_unique_by_email_and_record_sign_ins()
+    {
+        var merchant = await NewMerchantAsync();
+        var email = $"ops-{Guid.NewGuid():N}@example.com";
+        var user = new DashboardUserRecord("usr_" + Guid.NewGuid().ToString("N"), merchant.Id, email, "hash", "operator", 0, null, null, T0);
+        Assert.True(await Store.AddDashboardUserAsync(user, None));
+        Assert.False(await Store.AddDashboardUserAsync(user with { Id = "usr_" + Guid.NewGuid().ToString("N") }, None));
+        Assert.Equal(user, await Store.FindDashboardUserByEmailAsync(email, None));
+        Assert.Null(await Store.FindDashboardUserByEmailAsync("nobody@example.com", None));
+
+        await Store.RecordSignInAsync(user.Id, 3, T0.AddMinutes(15), null, None);
+        Assert.Equal((3, T0.AddMinutes(15), (DateTimeOffset?)null), await Store.GetDashboardUserAsync(user.Id, None) is { } u ? (u.FailedSignIns, u.LockedUntil, u.LastSignInAt) : default);
+        await Store.RecordSignInAsync(user.Id, 0, null, T0.AddMinutes(20), None);
+        Assert.Equal((0, (DateTimeOffset?)null, T0.AddMinutes(20)), await Store.GetDashboardUserAsync(user.Id, None) is { } v ? (v.FailedSignIns, v.LockedUntil, v.LastSignInAt) : default);
+        Assert.Equal([user.Id], (await Store.ListDashboardUsersAsync(merchant.Id, None)).Select(x => x.Id));
+        Assert.Empty(await Store.ListDashboardUsersAsync((await NewMerchantAsync()).Id, None));
+    }
+
+    [Fact]
+    public async Task The_audit_log_lists_a_merchants_entries_newest_first_and_by_target()
+    {
+        var merchant = await NewMerchantAsync();
+        var other = await NewMerchantAsync();
+        var first = new AuditRecord("aud_1" + Guid.NewGuid().ToString("N"), merchant.Id, "a@example.com", "admin", "order.refund", "ord_1", "asked", "ok", T0);
+        var second = first with { Id = "aud_2" + Guid.NewGuid().ToString("N"), Target = "ord_2", Reason = null, Outcome = "refused: role-required", At = T0.AddMinutes(1) };
+        await Store.AddAuditAsync(first, None);
+        await Store.AddAuditAsync(second, None);
+        await Store.AddAuditAsync(first with { Id = "aud_3" + Guid.NewGuid().ToString("N"), MerchantId = other.Id }, None);
+        Assert.Equal([second, first], await Store.ListAuditAsync(merchant.Id, null, 10, None));
+        Assert.Equal([first], await Store.ListAuditAsync(merchant.Id, "ord_1", 10, None));
+        Assert.Equal([second], await Store.ListAuditAsync(merchant.Id, null, 1, None));
+    }
+
+    [Fact]
+    public async Task Api_keys_are_listed_per_merchant_and_revoked_once()
+    {
+        var merchant = await NewMerchantAsync();
+        var key = new ApiKeyRecord("key_" + Guid.NewGuid().ToString("N"), merchant.Id, "hash-" + Guid.NewGuid(), "sk_test_abcd", "test", T0, null);
+        Assert.True(await Store.AddApiKeyAsync(key, None));
+        Assert.Equal([key], await Store.ListApiKeysAsync(merchant.Id, None));
+        Assert.False(await Store.RevokeApiKeyAsync((await NewMerchantAsync()).Id, key.Id, T0, None));
+        Assert.True(await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0.AddHours(1), None));
+        Assert.False(await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0.AddHours(2), None));
+        Assert.Equal(T0.AddHours(1), (await Store.FindApiKeyByHashAsync(key.KeyHash, None))!.RevokedAt);
+    }
+
+    [Fact]
+    public async Task Overview_aggregates_count_volume_per_day_and_open_orders_by_age()
+    {
+        var merchant = await NewMerchantAsync();
+        async Task<OrderRecord> At(DateTimeOffset created, string currency, long paid, OrderStatus status)
+        {
+            var order = new OrderRecord("ord_" + Guid.NewGuid().ToString("N"), merchant.Id, "r-" + Guid.NewGuid().ToString("N")[..10], 10_000, currency, paid, 0,
+                status, null, "sandbox", new CustomerRecord("c1", null, null, null), "{}", null, "secret", "key", created, created);
+            Assert.True(await Store.InsertOrderAsync(order, new TimelineEntry(created, "order.created", "created"), [], None));
+            return order;
+        }
+        await At(T0, "INR", 10_000, OrderStatus.Succeeded);
+        await At(T0.AddHours(1), "INR", 0, OrderStatus.Created);
+        await At(T0.AddHours(2), "USD", 10_000, OrderStatus.Succeeded);
+        await At(T0.AddDays(1), "INR", 0, OrderStatus.Created);
+        await At(T0.AddDays(-3), "INR", 0, OrderStatus.Created);
+
+        var volume = await Store.DailyVolumeAsync(merchant.Id, T0.Date, None);
+        var day = DateOnly.FromDateTime(T0.UtcDateTime);
+        Assert.Equal(
+            [new DailyVolume(day, "INR", 2, 1, 10_000), new DailyVolume(day, "USD", 1, 1, 10_000), new DailyVolume(day.AddDays(1), "INR", 1, 0, 0)],
+            volume);
+
+        // Open orders (created) at T0+1d+10min: one 10 min old, one 23 h old, one 4 days old.
+        var now = T0.AddDays(1).AddMinutes(10);
+        Assert.Equal([1, 0, 1, 1], await Store.OpenOrdersByAgeAsync(merchant.Id, [now.AddMinutes(-15), now.AddHours(-1), now.AddHours(-24)], None));
+        Assert.Equal(2, await Store.CountOrdersAsync(merchant.Id, "succeeded", None));
+        Assert.Equal(0, await Store.CountOrdersAsync(merchant.Id, "requires_review", None));
+    }
+
+    [Fact]
+    public async Task Only_a_fulfilment_waiting_after_a_failure_can_be_expedited()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
+        var task = new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Fulfil, "pending", null, 0, T0, null, T0, null);
+        Assert.True(await Store.AddOrderTaskAsync(task, None));
+        Assert.False(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(1), None)); // never failed
+        Assert.Single(await Store.ClaimDueOrderTasksAsync(T0, T0.AddMinutes(2), 10, None), t => t.Id == task.Id);
+        await Store.RetryOrderTaskAsync(task.Id, T0.AddMinutes(30), "503", None);
+        Assert.True(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(3), None));
+        Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(3), T0.AddMinutes(5), 10, None), t => t.Id == task.Id);
+        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(4), null, null, [], [], None));
+        Assert.False(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(5), None)); // ended
+    }
+
+    [Fact]
+    public async Task Order_search_filters_and_pages_by_keyset()
+    {
+        var merchant = await NewMerchantAsync();
+        var orders = new List<OrderRecord>();
+        for (var i = 0; i < 5; i++)
+        {
+            var created = T0.AddMinutes(i < 4 ? i : 3); // the last two share a created_at: the id breaks the tie
+            var order = new OrderRecord($"ord_s{i}_{Guid.NewGuid():N}", merchant.Id, $"Rcpt_{i}%", 1_000 * (i + 1), "INR", 0, 0, OrderStatus.Created, null,
+                "sandbox", new CustomerRecord(i % 2 == 0 ? "even" : "odd", null, null, null), "{}", null, "secret", "key", created, created);
+            Assert.True(await Store.InsertOrderAsync(order, new TimelineEntry(created, "order.created", "created"), [], None));
+            orders.Add(order);
+        }
+        var all = new OrderQuery(merchant.Id);
+        var newestFirst = orders.OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id, StringComparer.Ordinal).Select(o => o.Id).ToArray();
+        Assert.Equal(newestFirst, (await Store.SearchOrdersAsync(all, null, 10, None)).Select(r => r.Order.Id));
+        var page1 = await Store.SearchOrdersAsync(all, null, 2, None);
+        var page2 = await Store.SearchOrdersAsync(all, new OrderCursor(page1[^1].Order.CreatedAt, page1[^1].Order.Id), 10, None);
+        Assert.Equal(newestFirst, page1.Concat(page2).Select(r => r.Order.Id));
+
+        Assert.Equal(3, (await Store.SearchOrdersAsync(all with { CustomerId = "even" }, null, 10, None)).Count);
+        Assert.Equal(2, (await Store.SearchOrdersAsync(all with { AmountMin = 2_000, AmountMax = 3_000 }, null, 10, None)).Count);
+        Assert.Equal(5, (await Store.SearchOrdersAsync(all with { Text = "rcpt_" }, null, 10, None)).Count);
+        Assert.Single(await Store.SearchOrdersAsync(all with { Text = "_2%" }, null, 10, None));
+        Assert.Empty(await Store.SearchOrdersAsync(all with { Text = "_%_" }, null, 10, None)); // wildcards are literal
+        Assert.Equal(5, (await Store.SearchOrdersAsync(all with { Statuses = [OrderStatus.Created, OrderStatus.Failed] }, null, 10, None)).Count);
+        Assert.Empty(await Store.SearchOrdersAsync(all with { Statuses = [OrderStatus.Failed] }, null, 10, None));
+        Assert.Equal(2, (await Store.SearchOrdersAsync(all with { CreatedFrom = T0.AddMinutes(1), CreatedTo = T0.AddMinutes(3) }, null, 10, None)).Count);
+        Assert.Empty(await Store.SearchOrdersAsync(new OrderQuery((await NewMerchantAsync()).Id), null, 10, None));
+    }
 }
 
 public sealed class SqliteStoreContract : StoreContract

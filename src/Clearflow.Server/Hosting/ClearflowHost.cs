@@ -42,6 +42,7 @@ public static class ClearflowHost
         services.AddSingleton<IOrderTaskStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<ILedgerStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<INotificationStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IDashboardStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IPublicUrls, PublicUrls>();
         services.AddSingleton<InboxSignal>();
         services.AddSingleton<IInboxSignal>(sp => sp.GetRequiredService<InboxSignal>());
@@ -89,7 +90,8 @@ public static class ClearflowHost
             .AddPolicy(ApiKeyAuthentication.CustomerPolicy, p => p.RequireClaim(ApiKeyAuthentication.CustomerIdClaim).RequireClaim(ApiKeyAuthentication.CustomerMerchantClaim));
         services.AddDashboardAuthentication();
         services.AddSingleton<Application.Dashboard.IPasswordHashing, IdentityPasswordHashing>();
-        services.AddRazorPages(o => o.RootDirectory = "/Dashboard/Pages");
+        // The application part is named explicitly: when a test process hosts Clearflow, the entry assembly is not this one.
+        services.AddRazorPages(o => o.RootDirectory = "/Dashboard/Pages").AddApplicationPart(typeof(ClearflowHost).Assembly);
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>().AddOperationTransformer<RequestBodyDocTransformer>());
 
         // Last, so tests and embedders can override configuration and replace services.
