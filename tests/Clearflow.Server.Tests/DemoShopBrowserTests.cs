@@ -10,28 +10,13 @@ namespace Clearflow.Server.Tests;
 /// </summary>
 public abstract class DemoShopBrowserTests(ServerEnvironment environment, StoreKind kind)
 {
-    private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("CLEARFLOW_CHROMIUM") ?? "/usr/bin/chromium";
-
-    private static async Task<(IPlaywright, IBrowser)> LaunchAsync()
-    {
-        Assert.True(File.Exists(ChromiumPath), $"Chromium not found at {ChromiumPath}: run ./test.sh (it installs the chromium package) or set CLEARFLOW_CHROMIUM.");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        return (playwright, browser);
-    }
-
     [Theory]
     [InlineData("Pay successfully", "succeeded", "Payment succeeded")]
     [InlineData("Fail the payment", "failed", "Payment failed")]
     public async Task Pay_opens_the_sandbox_checkout_and_the_processing_screen_shows_the_final_status(string button, string status, string label)
     {
         var host = await environment.HostAsync(kind);
-        var (playwright, browser) = await LaunchAsync();
+        var (playwright, browser) = await BrowserSupport.LaunchAsync();
         using var _ = playwright;
         await using var __ = browser;
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = host.BaseAddress.ToString() });
