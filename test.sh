@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Clearflow test on a fresh machine, installing what is missing first:
-# PostgreSQL server binaries (the suite starts its own throwaway server) and Chromium (browser tests).
+# PostgreSQL server binaries (the suite starts its own throwaway server), Chromium (browser tests) and
+# npm (the build fetches the dashboard's chart library from the npm registry).
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -8,6 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} ..."
   sudo=""
@@ -27,6 +29,7 @@ set -e
 # One closing line for the whole run, summed over the test assemblies.
 awk -F'[:,]' '/(Passed|Failed)! *- *Failed:/ { failed += $2; passed += $4; skipped += $6 }
   END { printf "Tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$results/out.txt"
+[ -d artifacts/screenshots ] && echo "Browser screenshots: artifacts/screenshots/"
 if [ "$status" -eq 0 ] && ! grep -qE "(Passed|Failed)! *- *Failed:" "$results/out.txt"; then
   echo "No test ran." >&2
   exit 1
