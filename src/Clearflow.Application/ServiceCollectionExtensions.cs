@@ -69,6 +69,10 @@ public static class ServiceCollectionExtensions
         services.AddScoped<Dashboard.OperatorActions>();
         services.AddScoped<Dashboard.GetOrderDetail>();
         services.AddScoped<Dashboard.GetOverview>();
+        services.AddScoped<Gateways.SetGatewayCredentials>();
+        services.AddScoped<Gateways.ListGateways>();
+        services.AddScoped<Gateways.TestGatewayConnection>();
+        services.AddScoped<Gateways.ResealGatewayCredentials>();
         return services;
     }
 }

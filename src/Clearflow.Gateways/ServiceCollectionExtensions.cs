@@ -12,6 +12,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<SandboxAccount>();
         services.AddHttpClient<SandboxGateway>();
         services.AddTransient<IPaymentGateway>(sp => sp.GetRequiredService<SandboxGateway>());
+        services.AddOptions<Stripe.StripeOptions>().BindConfiguration("Clearflow:Gateways:Stripe");
+        services.AddHttpClient(Stripe.StripeConnector.HttpClientName);
+        services.AddSingleton<IGatewayConnector, Stripe.StripeConnector>();
         services.AddTransient<IGatewayRegistry, GatewayRegistry>();
         return services;
     }

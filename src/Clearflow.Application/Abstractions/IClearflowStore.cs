@@ -8,7 +8,8 @@ namespace Clearflow.Application.Abstractions;
 /// asks only for what it touches.
 /// </summary>
 public interface IClearflowStore : IMerchantStore, IOrderStore, IIdempotencyStore, IInboxStore, ISystemSettings, ISandboxStore,
-    IStatusCheckStore, IOutboxStore, IDailyRunStore, ISingletonLock, IRefundStore, IOrderTaskStore, ILedgerStore, INotificationStore, IDashboardStore
+    IStatusCheckStore, IOutboxStore, IDailyRunStore, ISingletonLock, IRefundStore, IOrderTaskStore, ILedgerStore, INotificationStore, IDashboardStore,
+    IGatewayCredentialStore
 {
     /// <summary>"sqlite" or "postgresql".</summary>
     string Kind { get; }

@@ -65,6 +65,9 @@ public abstract record WebhookParseResult
     /// <summary>Missing, wrong or stale signature: not from the gateway as far as we can tell.</summary>
     public sealed record Unauthentic(string Reason) : WebhookParseResult;
 
+    /// <summary>Authentic, but about nothing Clearflow acts on (a refund or charge event, say): acknowledged, not stored.</summary>
+    public sealed record Irrelevant(string EventId, string EventType) : WebhookParseResult;
+
     /// <summary>Signed correctly but not readable.</summary>
     public sealed record Malformed(string Reason) : WebhookParseResult;
 }
@@ -82,13 +85,34 @@ public abstract record CallbackParseResult
 public sealed class GatewayUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>The gateway refused the request itself (4xx): retrying the same request will not help.</summary>
-public sealed class GatewayRejectedException(string message) : Exception(message);
+public sealed class GatewayRejectedException(string message, string? gateway = null, string? code = null, int? statusCode = null) : Exception(message)
+{
+    /// <summary>Which gateway refused, for a problem detail that names it.</summary>
+    public string? Gateway { get; } = gateway;
+
+    /// <summary>The gateway's own error code (<c>amount_too_large</c>, <c>BAD_REQUEST_ERROR</c>, ...).</summary>
+    public string? Code { get; } = code;
+
+    public int? StatusCode { get; } = statusCode;
+}
 
 /// <summary>Finds the connector for a gateway name.</summary>
 public interface IGatewayRegistry
 {
+    /// <summary>A gateway that needs no merchant credentials (the sandbox); null for the others.</summary>
     IPaymentGateway? Find(string name);
+
+    /// <summary>Every gateway name: credential-free ones and connectors.</summary>
     IReadOnlyCollection<string> Names { get; }
+
+    /// <summary>A connector that needs merchant credentials, by name.</summary>
+    IGatewayConnector? FindConnector(string name);
+
+    /// <summary>
+    /// The gateway as this merchant uses it: the credential-free gateway itself, or the connector bound to the
+    /// merchant's decrypted credentials. Null when the name is unknown or the merchant has not set credentials.
+    /// </summary>
+    Task<IPaymentGateway?> ResolveAsync(string merchantId, string name, CancellationToken cancellationToken);
 }
 
 /// <summary>Where this Clearflow installation is reachable, for the URLs handed to gateways.</summary>

@@ -37,7 +37,8 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
             return await FollowUpAsync(order, null, followUp, "no gateway payment", trigger, answered: true, cancellationToken);
         }
 
-        var gateway = gateways.Find(order.Gateway) ?? throw new InvalidOperationException($"Gateway {order.Gateway} is not registered.");
+        var gateway = await gateways.ResolveAsync(order.MerchantId, order.Gateway, cancellationToken)
+            ?? throw new InvalidOperationException($"Gateway {order.Gateway} is not registered or has no credentials for merchant {order.MerchantId}.");
         GatewayObservation observation;
         try
         {

@@ -54,7 +54,9 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         else
         {
             // A callback is a hint: ask the gateway what really happened.
-            var gateway = gateways.Find(inboxEvent.Gateway) ?? throw new InvalidOperationException($"Gateway {inboxEvent.Gateway} is not registered.");
+            var merchantId = (await store.GetOrderAsync(attempt.OrderId, cancellationToken))!.MerchantId;
+            var gateway = await gateways.ResolveAsync(merchantId, inboxEvent.Gateway, cancellationToken)
+                ?? throw new InvalidOperationException($"Gateway {inboxEvent.Gateway} is not registered or has no credentials for merchant {merchantId}.");
             await store.AppendTimelineAsync(attempt.OrderId, new TimelineEntry(clock.GetUtcNow(), "callback.received",
                 $"Customer returned from {gateway.Name} ({inboxEvent.EventType}); fetching the status."), cancellationToken);
             try

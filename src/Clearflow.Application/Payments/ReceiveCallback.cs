@@ -12,7 +12,11 @@ public sealed class ReceiveCallback(IGatewayRegistry gateways, IClearflowStore s
 {
     public async Task<Result<OrderRecord>> HandleAsync(string gatewayName, IReadOnlyDictionary<string, string> query, CancellationToken cancellationToken)
     {
-        var gateway = gateways.Find(gatewayName);
+        // Gateways with per-merchant credentials are resolved through the order named in the return URL.
+        query.TryGetValue("order_id", out var claimedOrderId);
+        var claimedOrder = claimedOrderId is null ? null : await store.GetOrderAsync(claimedOrderId, cancellationToken);
+        var gateway = gateways.Find(gatewayName)
+            ?? (claimedOrder is null ? null : await gateways.ResolveAsync(claimedOrder.MerchantId, gatewayName, cancellationToken));
         if (gateway is null)
         {
             return Problem.NotFound("Gateway", gatewayName);

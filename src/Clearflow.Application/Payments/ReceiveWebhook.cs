@@ -15,11 +15,27 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
     {
         Stored,
         Duplicate,
+        Ignored,
     }
 
-    public async Task<Result<Outcome>> HandleAsync(string gatewayName, IReadOnlyDictionary<string, string> headers, byte[] rawBody, CancellationToken cancellationToken)
+    /// <param name="merchantId">From the webhook URL; required for gateways with per-merchant credentials (their secrets verify the signature).</param>
+    public async Task<Result<Outcome>> HandleAsync(string gatewayName, string? merchantId, IReadOnlyDictionary<string, string> headers, byte[] rawBody,
+        CancellationToken cancellationToken)
     {
         var gateway = gateways.Find(gatewayName);
+        if (gateway is null && gateways.FindConnector(gatewayName) is not null)
+        {
+            if (merchantId is null)
+            {
+                return new Problem(404, "webhook-url-incomplete", "This gateway's webhooks need the merchant in the URL.",
+                    $"Configure the webhook URL as /v1/gateways/{gatewayName}/webhooks/{{merchant_id}}.");
+            }
+            gateway = await gateways.ResolveAsync(merchantId, gatewayName, cancellationToken);
+            if (gateway is null)
+            {
+                return new Problem(404, "not-found", "Unknown merchant or gateway.", $"No merchant '{merchantId}' with {gatewayName} credentials exists.");
+            }
+        }
         if (gateway is null)
         {
             return Problem.NotFound("Gateway", gatewayName);
@@ -32,6 +48,9 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
                 return new Problem(401, "webhook-signature-invalid", "The webhook signature could not be verified.", u.Reason);
             case WebhookParseResult.Malformed m:
                 return Problem.BadRequest("webhook-malformed", m.Reason);
+            case WebhookParseResult.Irrelevant:
+                // Refund and charge events: refunds are followed by their own status checks.
+                return Outcome.Ignored;
         }
 
         var accepted = (WebhookParseResult.Accepted)parsed;

@@ -18,7 +18,8 @@ public sealed class CheckRefundStatus(IClearflowStore store, IGatewayRegistry ga
         {
             return (await submit.SendToGatewayAsync(order, refund, cancellationToken)).Status;
         }
-        var gateway = gateways.Find(order.Gateway) ?? throw new InvalidOperationException($"Gateway {order.Gateway} is not registered.");
+        var gateway = await gateways.ResolveAsync(order.MerchantId, order.Gateway, cancellationToken)
+            ?? throw new InvalidOperationException($"Gateway {order.Gateway} is not registered or has no credentials for merchant {order.MerchantId}.");
         var merchant = (await store.GetMerchantAsync(order.MerchantId, cancellationToken))!;
         var schedule = MerchantSettings.Parse(merchant.SettingsJson).ScheduleFor(order.Gateway);
         GatewayRefund answer;

@@ -56,7 +56,8 @@ public sealed class SubmitRefund(IClearflowStore store, IGatewayRegistry gateway
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(refund);
-        var gateway = gateways.Find(order.Gateway) ?? throw new InvalidOperationException($"Gateway {order.Gateway} is not registered.");
+        var gateway = await gateways.ResolveAsync(order.MerchantId, order.Gateway, cancellationToken)
+            ?? throw new InvalidOperationException($"Gateway {order.Gateway} is not registered or has no credentials for merchant {order.MerchantId}.");
         var attempt = (await store.GetAttemptsAsync(order.Id, cancellationToken)).LastOrDefault()
             ?? throw new InvalidOperationException($"Order {order.Id} was paid but has no gateway payment.");
         GatewayRefund answer;

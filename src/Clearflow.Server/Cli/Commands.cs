@@ -26,6 +26,8 @@ public static class Commands
                                                 add a dashboard user (the first admin); asks for the password,
                                                 or reads one line from standard input with --password-stdin
           users list --merchant ID              list a merchant's dashboard users
+          secrets rotate                        re-seal stored gateway credentials with the active key
+                                                (Clearflow:Secrets:ActiveKeyId), so older keys can be removed
         Store: CLEARFLOW_DATABASE (or Clearflow:Database); default SQLite under ./data.
         """;
 
@@ -128,6 +130,13 @@ public static class Commands
                     return Fail(created.Error!.Detail + (created.Error.Errors is { } e ? " " + string.Join(" ", e.Select(x => $"{x.Key}: {string.Join(" ", x.Value)}")) : ""));
                 }
                 Console.WriteLine($"{created.Value!.Email} ({created.Value.Role}) can sign in at /dashboard.");
+                return 0;
+            }
+            case ["secrets", "rotate", ..]:
+            {
+                var outcome = await sp.GetRequiredService<Application.Gateways.ResealGatewayCredentials>().HandleAsync(cancel);
+                Console.WriteLine($"Re-sealed {outcome.Resealed} credentials with key '{sp.GetRequiredService<ISecretBox>().ActiveKeyId}'; " +
+                    $"{outcome.AlreadyCurrent} already used it; {outcome.Changed} changed meanwhile (run again).");
                 return 0;
             }
             case ["users", "list", ..]:

@@ -24,6 +24,10 @@ public static class GatewaysApi
             .WithName("ReceiveGatewayWebhook")
             .WithSummary("Signed server-to-server notification from a gateway")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(413);
+        group.MapPost("/webhooks/{merchantId}", ReceiveWebhookAsync)
+            .WithName("ReceiveMerchantGatewayWebhook")
+            .WithSummary("Signed notification from a gateway that uses the merchant's own credentials (Stripe, Razorpay, ...)")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(413);
         group.MapGet("/return", ReceiveCallbackAsync)
             .WithName("GatewayReturn")
             .WithSummary("Where the gateway sends the customer back (client callback); a hint that triggers a status fetch")
@@ -31,7 +35,8 @@ public static class GatewaysApi
         return routes;
     }
 
-    private static async Task<IResult> ReceiveWebhookAsync(string gateway, HttpRequest request, ReceiveWebhook receiveWebhook, CancellationToken cancellationToken)
+    private static async Task<IResult> ReceiveWebhookAsync(string gateway, string? merchantId, HttpRequest request, ReceiveWebhook receiveWebhook,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (body, tooLarge) = await RawBody.ReadAsync(request, MaxWebhookBytes, cancellationToken);
         if (tooLarge is not null)
@@ -39,7 +44,13 @@ public static class GatewaysApi
             return tooLarge.ToResult();
         }
         var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        var result = await receiveWebhook.HandleAsync(gateway, headers, body!, cancellationToken);
+        var result = await receiveWebhook.HandleAsync(gateway, merchantId, headers, body!, cancellationToken);
+        if (!result.IsSuccess)
+        {
+            // Recorded for operators (never the body or headers, which may carry secrets); nothing was stored or changed.
+            loggers.CreateLogger("Clearflow.Webhooks").LogWarning("Rejected a {Gateway} webhook for merchant {MerchantId} from {Remote}: {Code} {Detail}",
+                gateway, merchantId ?? "-", request.HttpContext.Connection.RemoteIpAddress, result.Error!.Code, result.Error.Detail);
+        }
         return result.IsSuccess
             ? TypedResults.Ok(new { received = true, duplicate = result.Value == ReceiveWebhook.Outcome.Duplicate })
             : result.Error!.ToResult();

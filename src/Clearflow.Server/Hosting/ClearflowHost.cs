@@ -43,6 +43,10 @@ public static class ClearflowHost
         services.AddSingleton<ILedgerStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<INotificationStore>(sp => sp.GetRequiredService<IClearflowStore>());
         services.AddSingleton<IDashboardStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddSingleton<IGatewayCredentialStore>(sp => sp.GetRequiredService<IClearflowStore>());
+        services.AddOptions<SecretKeyRing.SecretOptions>().BindConfiguration("Clearflow:Secrets");
+        services.AddSingleton<ISecretBox>(sp => SecretKeyRing.Create(sp.GetRequiredService<IOptions<SecretKeyRing.SecretOptions>>().Value,
+            sp.GetRequiredService<IOptions<ClearflowOptions>>().Value.DataDirectory));
         services.AddSingleton<IPublicUrls, PublicUrls>();
         services.AddSingleton<InboxSignal>();
         services.AddSingleton<IInboxSignal>(sp => sp.GetRequiredService<InboxSignal>());
@@ -107,6 +111,7 @@ public static class ClearflowHost
         app.MapScalarApiReference("/docs", o => o.WithTitle("Clearflow API"));
         app.MapOrdersApi();
         app.MapHistoryApi();
+        app.MapMerchantGatewaysApi();
         app.MapMerchantApi();
         app.MapRefundsApi();
         app.MapNotificationsApi();

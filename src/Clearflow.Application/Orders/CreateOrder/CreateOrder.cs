@@ -45,10 +45,15 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             ?? throw new InvalidOperationException($"Authenticated merchant {merchantId} does not exist.");
         var settings = MerchantSettings.Parse(merchant.SettingsJson);
         var gatewayName = request.Gateway ?? settings.DefaultGateway;
-        var gateway = gateways.Find(gatewayName);
-        if (gateway is null || !settings.Gateways.Contains(gatewayName, StringComparer.Ordinal))
+        if (!settings.Gateways.Contains(gatewayName, StringComparer.Ordinal) || !gateways.Names.Contains(gatewayName))
         {
             return Problem.Validation("gateway", $"Gateway '{gatewayName}' is not enabled for this merchant. Enabled: {string.Join(", ", settings.Gateways)}.");
+        }
+        var gateway = await gateways.ResolveAsync(merchantId, gatewayName, cancellationToken);
+        if (gateway is null)
+        {
+            return new Problem(422, "gateway-not-configured", "The gateway has no credentials.",
+                $"Set this merchant's {gatewayName} credentials first: PUT /v1/merchant/gateways/{gatewayName}/credentials.");
         }
 
         var now = clock.GetUtcNow();

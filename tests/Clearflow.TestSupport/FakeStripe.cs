@@ -1,0 +1,834 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Clearflow.TestSupport;
+
+/// <summary>
+/// A local stand-in for the Stripe API on loopback, so the Stripe connector can be tested over real HTTP
+/// without a network or a Stripe account. It speaks the slice of the protocol the connector uses
+/// (payment intents, refunds, bearer auth, form-encoded requests, idempotency keys, signed webhooks) and
+/// lets a test play the customer (pay, decline, cancel) and the network (outages, 5xx answers,
+/// duplicated or reordered webhook deliveries).
+/// </summary>
+/// <remarks>
+/// Webhooks are delivered before <see cref="PayAsync"/>, <see cref="DeclineAsync"/> and
+/// <see cref="CancelAsync"/> return, so a test can assert on Clearflow's state straight after them.
+/// The one exception is <c>refund.updated</c>, which happens while the connector is reading a refund;
+/// it is sent in the background and <see cref="WaitForDeliveriesAsync"/> waits for it.
+/// </remarks>
+public sealed class FakeStripe : IAsyncDisposable
+{
+    public const string SecretKey = "sk_test_fake_4eC39HqLyjWDarjtT1zdp7dc";
+    public const string PublishableKey = "pk_test_fake_TYooMQauvdEDq54NiTphI7jx";
+    public const string WebhookSecret = "whsec_fake_5f1d2c3b4a5968778695a4b3c2d1e0f1";
+
+    /// <summary>How a webhook event reaches <see cref="WebhookTarget"/>; real Stripe does all three from time to time.</summary>
+    public enum Delivery
+    {
+        /// <summary>Each event is sent once (plus retries when it is not acknowledged).</summary>
+        Once,
+
+        /// <summary>Each event is sent twice with the same event id: the receiver must deduplicate.</summary>
+        Duplicate,
+
+        /// <summary>Events are queued until <see cref="ReleaseHeldAsync"/>, which sends them newest first: the receiver must cope with stale events.</summary>
+        HeldThenReversed,
+    }
+
+    private const string IdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    /// <summary>Stripe writes apostrophes and non-ASCII text literally; tests may match messages as raw text.</summary>
+    private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Shared because webhook deliveries are short and many fakes may run in one test process.</summary>
+    private static readonly HttpClient Webhooks = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private readonly WebApplication _app;
+
+    /// <summary>Guards every piece of mutable state below; never held across an await.</summary>
+    private readonly Lock _gate = new();
+
+    /// <summary>One delivery at a time, so the order a test causes events in is the order Clearflow sees them.</summary>
+    private readonly SemaphoreSlim _sending = new(1, 1);
+
+    private readonly Dictionary<string, IntentState> _intents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RefundState> _refunds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SavedReply> _idempotent = new(StringComparer.Ordinal);
+    private readonly List<(string Method, string Path, string? IdempotencyKey)> _requests = [];
+    private readonly List<int> _webhookAnswers = [];
+    private readonly List<string> _held = [];
+    private readonly List<Task> _background = [];
+    private int _failCount;
+    private int _failStatus = 500;
+    private bool _failNextRefund;
+    private volatile Uri? _webhookTarget;
+    private volatile Delivery _habit = Delivery.Once;
+    private volatile bool _unreachable;
+    private volatile int _webhookRetries = 2;
+
+    private FakeStripe(WebApplication app) => _app = app;
+
+    /// <summary>Root of the fake API, ending in a slash so <c>new Uri(BaseAddress, "v1/...")</c> works.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Where events are POSTed; null means events are dropped (nothing is sent or queued).</summary>
+    public Uri? WebhookTarget
+    {
+        get => _webhookTarget;
+        set => _webhookTarget = value;
+    }
+
+    public Delivery Habit
+    {
+        get => _habit;
+        set => _habit = value;
+    }
+
+    /// <summary>When true, every API request is recorded and then its connection is reset, as in an outage.</summary>
+    public bool Unreachable
+    {
+        get => _unreachable;
+        set => _unreachable = value;
+    }
+
+    /// <summary>
+    /// How many more times a delivery is attempted after a non-2xx answer (or no answer), 200 ms apart.
+    /// Bounded (0..10) so a failing receiver cannot stall a test.
+    /// </summary>
+    public int WebhookRetries
+    {
+        get => _webhookRetries;
+        set => _webhookRetries = Math.Clamp(value, 0, 10);
+    }
+
+    /// <summary>Every API request received (including refused and aborted ones), in arrival order.</summary>
+    public IReadOnlyList<(string Method, string Path, string? IdempotencyKey)> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _requests.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The HTTP status of every webhook delivery attempt, in order; 0 when the target did not answer.</summary>
+    public IReadOnlyList<int> WebhookAnswers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _webhookAnswers.ToArray();
+            }
+        }
+    }
+
+    public static async Task<FakeStripe> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeStripe(app);
+        app.Use(async (HttpContext context, RequestDelegate next) =>
+        {
+            if (await fake.AdmitAsync(context))
+            {
+                await next(context);
+            }
+        });
+        app.MapPost("/v1/payment_intents", (HttpContext context) => fake.PostAsync(context, fake.CreateIntent));
+        app.MapGet("/v1/payment_intents/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadIntent));
+        app.MapPost("/v1/refunds", (HttpContext context) => fake.PostAsync(context, fake.CreateRefund));
+        app.MapGet("/v1/refunds/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadRefund));
+        app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, "invalid_request_error", null, null,
+            string.Create(CultureInfo.InvariantCulture, $"Unrecognized request URL ({context.Request.Method}: {context.Request.Path}).")), replayed: false));
+        await app.StartAsync();
+        fake.BaseAddress = new Uri(new Uri(app.Urls.First()), "/");
+        return fake;
+    }
+
+    /// <summary>Sends the held events, newest first, each with the usual retries.</summary>
+    public async Task ReleaseHeldAsync()
+    {
+        string[] held;
+        lock (_gate)
+        {
+            held = [.. _held];
+            _held.Clear();
+        }
+        for (var i = held.Length - 1; i >= 0; i--)
+        {
+            await DeliverAsync(held[i]);
+        }
+    }
+
+    /// <summary>The customer pays: the intent succeeds in full and <c>payment_intent.succeeded</c> is sent.</summary>
+    public Task PayAsync(string paymentIntentId)
+    {
+        string evt;
+        lock (_gate)
+        {
+            var intent = ExistingIntent(paymentIntentId);
+            if (intent.Status is not "requires_payment_method")
+            {
+                throw new InvalidOperationException($"Cannot pay {paymentIntentId}: it is {intent.Status}.");
+            }
+            intent.Status = "succeeded";
+            intent.AmountReceived = intent.Amount;
+            intent.LatestCharge = "ch_" + NewId();
+            intent.Declined = false;
+            evt = Event("payment_intent.succeeded", intent.ToJson());
+        }
+        return DispatchAsync(evt);
+    }
+
+    /// <summary>The customer's card is declined: the intent waits for another payment method and <c>payment_intent.payment_failed</c> is sent.</summary>
+    public Task DeclineAsync(string paymentIntentId)
+    {
+        string evt;
+        lock (_gate)
+        {
+            var intent = ExistingIntent(paymentIntentId);
+            if (intent.Status is not "requires_payment_method")
+            {
+                throw new InvalidOperationException($"Cannot decline {paymentIntentId}: it is {intent.Status}.");
+            }
+            intent.Declined = true;
+            evt = Event("payment_intent.payment_failed", intent.ToJson());
+        }
+        return DispatchAsync(evt);
+    }
+
+    /// <summary>The intent is canceled (by the customer leaving, or the dashboard) and <c>payment_intent.canceled</c> is sent.</summary>
+    public Task CancelAsync(string paymentIntentId)
+    {
+        string evt;
+        lock (_gate)
+        {
+            var intent = ExistingIntent(paymentIntentId);
+            if (intent.Status is "succeeded" or "canceled")
+            {
+                throw new InvalidOperationException($"Cannot cancel {paymentIntentId}: it is {intent.Status}.");
+            }
+            intent.Status = "canceled";
+            evt = Event("payment_intent.canceled", intent.ToJson());
+        }
+        return DispatchAsync(evt);
+    }
+
+    /// <summary>The next refund created ends <c>failed</c> (card expired or canceled) instead of <c>succeeded</c>.</summary>
+    public void FailNextRefund()
+    {
+        lock (_gate)
+        {
+            _failNextRefund = true;
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> authenticated API requests answer <paramref name="statusCode"/> with an <c>api_error</c>; nothing is executed or saved for their idempotency keys.</summary>
+    public void FailNextRequests(int count, int statusCode = 500)
+    {
+        lock (_gate)
+        {
+            _failCount = Math.Max(0, count);
+            _failStatus = statusCode;
+        }
+    }
+
+    /// <summary>The payment intent as the API would return it now, or null if there is none.</summary>
+    public JsonElement? PaymentIntent(string id)
+    {
+        lock (_gate)
+        {
+            return _intents.TryGetValue(id, out var intent) ? ToElement(intent.ToJson()) : null;
+        }
+    }
+
+    /// <summary>The refund as it is now, without counting as a fetch (so it does not advance a pending refund).</summary>
+    public JsonElement? Refund(string id)
+    {
+        lock (_gate)
+        {
+            return _refunds.TryGetValue(id, out var refund) ? ToElement(refund.ToJson()) : null;
+        }
+    }
+
+    /// <summary>Waits for background deliveries (<c>refund.updated</c>) to finish, retries included.</summary>
+    public async Task WaitForDeliveriesAsync()
+    {
+        Task[] pending;
+        lock (_gate)
+        {
+            pending = [.. _background];
+        }
+        await Task.WhenAll(pending);
+    }
+
+    /// <summary>The <c>Stripe-Signature</c> header value Stripe would send for <paramref name="payload"/> at <paramref name="unixSeconds"/>.</summary>
+    public static string Sign(string payload, string secret, long unixSeconds)
+    {
+        var timestamp = unixSeconds.ToString(CultureInfo.InvariantCulture);
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp + "." + payload));
+        return "t=" + timestamp + ",v1=" + Convert.ToHexStringLower(mac);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await WaitForDeliveriesAsync();
+        }
+        catch (Exception)
+        {
+            // A late delivery failing must not hide the test's own outcome.
+        }
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _sending.Dispose();
+    }
+
+    // ---- request pipeline -------------------------------------------------------------------------
+
+    /// <summary>Records the request, then plays the outage, authentication and injected-failure gates in Stripe's order.</summary>
+    private async Task<bool> AdmitAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var idempotencyKey = request.Headers["Idempotency-Key"].ToString();
+        Reply? refusal = null;
+        var unreachable = _unreachable;
+        lock (_gate)
+        {
+            _requests.Add((request.Method, request.Path.Value ?? "/", idempotencyKey.Length == 0 ? null : idempotencyKey));
+            if (!unreachable)
+            {
+                refusal = Authenticate(request.Headers.Authorization.ToString());
+                if (refusal is null && _failCount > 0)
+                {
+                    _failCount--;
+                    refusal = Error(_failStatus, "api_error", null, null, "An unknown error occurred on Stripe's side (injected by FakeStripe).");
+                }
+            }
+        }
+        if (unreachable)
+        {
+            context.Abort();
+            return false;
+        }
+        if (refusal is not null)
+        {
+            await WriteAsync(context, refusal, replayed: false);
+            return false;
+        }
+        return true;
+    }
+
+    private static Reply? Authenticate(string authorization)
+    {
+        const string scheme = "Bearer ";
+        var key = authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? authorization[scheme.Length..].Trim() : "";
+        if (string.Equals(key, SecretKey, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        // Stripe shows only the key's prefix, never enough of it to leak a real key into logs.
+        var shown = key.Length == 0 ? "" : key[..Math.Min(8, key.Length)] + "****";
+        var message = key.Length == 0
+            ? "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth."
+            : "Invalid API Key provided: " + shown;
+        return Error(401, "invalid_request_error", "api_key_invalid", null, message);
+    }
+
+    /// <summary>
+    /// Runs a POST endpoint under Stripe's idempotency rules: a key seen before with the same method, path and
+    /// parameters replays the saved reply; with anything different it is refused. Replies to malformed
+    /// parameters are not saved (the endpoint never started), as Stripe documents.
+    /// </summary>
+    private async Task PostAsync(HttpContext context, Func<IFormCollection, Reply> endpoint)
+    {
+        var request = context.Request;
+        var form = request.HasFormContentType ? await request.ReadFormAsync() : FormCollection.Empty;
+        var key = request.Headers["Idempotency-Key"].ToString();
+        var fingerprint = Fingerprint(request.Method, request.Path.Value ?? "/", form);
+        Reply reply;
+        var replayed = false;
+        lock (_gate)
+        {
+            if (key.Length > 0 && _idempotent.TryGetValue(key, out var saved))
+            {
+                if (string.Equals(saved.Fingerprint, fingerprint, StringComparison.Ordinal))
+                {
+                    reply = saved.Reply;
+                    replayed = true;
+                }
+                else
+                {
+                    reply = Error(400, "idempotency_error", null, null,
+                        "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '"
+                        + key + "' if you meant to execute a different request.");
+                }
+            }
+            else
+            {
+                reply = endpoint(form);
+                if (key.Length > 0 && reply.Save)
+                {
+                    _idempotent[key] = new SavedReply(fingerprint, reply);
+                }
+            }
+        }
+        await WriteAsync(context, reply, replayed);
+    }
+
+    private async Task GetAsync(HttpContext context, Func<string, (Reply Reply, string? Event)> endpoint)
+    {
+        var id = context.Request.RouteValues["id"] as string ?? "";
+        (Reply Reply, string? Event) result;
+        lock (_gate)
+        {
+            result = endpoint(id);
+        }
+        if (result.Event is not null)
+        {
+            // Not awaited: the connector may be reading this refund from inside its own webhook handling.
+            var delivery = DispatchQuietlyAsync(result.Event);
+            lock (_gate)
+            {
+                _background.Add(delivery);
+            }
+        }
+        await WriteAsync(context, result.Reply, replayed: false);
+    }
+
+    private static async Task WriteAsync(HttpContext context, Reply reply, bool replayed)
+    {
+        var response = context.Response;
+        response.StatusCode = reply.Status;
+        response.ContentType = "application/json";
+        response.Headers["Request-Id"] = "req_" + NewId();
+        if (replayed)
+        {
+            response.Headers["Idempotent-Replayed"] = "true";
+        }
+        await response.WriteAsync(reply.Body);
+    }
+
+    // ---- endpoints (called with _gate held) --------------------------------------------------------
+
+    private Reply CreateIntent(IFormCollection form)
+    {
+        if (!TryAmount(form, required: true, out var amount, out var bad))
+        {
+            return bad!;
+        }
+        var currency = Param(form, "currency");
+        if (currency is null)
+        {
+            return Error(400, "invalid_request_error", "parameter_missing", "currency", "Missing required param: currency.", save: false);
+        }
+        if (currency.Length != 3 || !currency.All(char.IsAsciiLetter))
+        {
+            return Error(400, "invalid_request_error", "parameter_invalid_string", "currency", "Invalid currency: " + currency + ".", save: false);
+        }
+        bool? automatic = null;
+        if (Param(form, "automatic_payment_methods[enabled]") is { } enabled)
+        {
+            if (!bool.TryParse(enabled, out var value))
+            {
+                return Error(400, "invalid_request_error", "parameter_invalid_boolean", "automatic_payment_methods[enabled]",
+                    "Invalid boolean: " + enabled, save: false);
+            }
+            automatic = value;
+        }
+        var id = "pi_" + NewId();
+        var intent = new IntentState
+        {
+            Id = id,
+            Amount = amount,
+            Currency = currency.ToLowerInvariant(),
+            ClientSecret = id + "_secret_" + NewId(),
+            AutomaticPaymentMethods = automatic,
+            Description = Param(form, "description"),
+            Metadata = Metadata(form),
+            Created = Now(),
+        };
+        _intents[id] = intent;
+        return Ok(intent.ToJson());
+    }
+
+    private (Reply, string?) ReadIntent(string id) =>
+        _intents.TryGetValue(id, out var intent) ? (Ok(intent.ToJson()), null) : (Missing("payment_intent", "id", id), null);
+
+    private Reply CreateRefund(IFormCollection form)
+    {
+        var intentId = Param(form, "payment_intent");
+        if (intentId is null)
+        {
+            return Error(400, "invalid_request_error", "parameter_missing", "payment_intent", "Missing required param: payment_intent.", save: false);
+        }
+        if (!TryAmount(form, required: false, out var requested, out var bad))
+        {
+            return bad!;
+        }
+        var reason = Param(form, "reason");
+        if (reason is not (null or "duplicate" or "fraudulent" or "requested_by_customer"))
+        {
+            return Error(400, "invalid_request_error", "parameter_invalid_string", "reason",
+                "Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer", save: false);
+        }
+        if (!_intents.TryGetValue(intentId, out var intent))
+        {
+            return Missing("payment_intent", "payment_intent", intentId);
+        }
+        if (intent.Status != "succeeded")
+        {
+            return Error(400, "invalid_request_error", "charge_not_refundable", "payment_intent",
+                "This PaymentIntent (" + intentId + ") does not have a successful charge to refund.");
+        }
+        var left = intent.AmountReceived - _refunds.Values
+            .Where(r => r.PaymentIntent == intentId && r.Status != "failed")
+            .Sum(r => r.Amount);
+        if (requested == 0 && left == 0)
+        {
+            return Error(400, "invalid_request_error", "charge_already_refunded", null,
+                "Charge " + intent.LatestCharge + " has already been refunded.");
+        }
+        var amount = requested == 0 ? left : requested;
+        if (amount > left)
+        {
+            return Error(400, "invalid_request_error", "amount_too_large", "amount", string.Create(CultureInfo.InvariantCulture,
+                $"Refund amount ({amount}) is greater than the unrefunded amount on this payment ({left})."));
+        }
+        var refund = new RefundState
+        {
+            Id = "re_" + NewId(),
+            Amount = amount,
+            Currency = intent.Currency,
+            PaymentIntent = intentId,
+            Charge = intent.LatestCharge,
+            Reason = reason,
+            Metadata = Metadata(form),
+            Created = Now(),
+            WillFail = _failNextRefund,
+        };
+        _failNextRefund = false;
+        _refunds[refund.Id] = refund;
+        return Ok(refund.ToJson());
+    }
+
+    /// <summary>
+    /// Answers with the refund as it is, then settles a pending refund: the first status check sees
+    /// <c>pending</c>, later ones the outcome, and <c>refund.updated</c> announces it.
+    /// </summary>
+    private (Reply, string?) ReadRefund(string id)
+    {
+        if (!_refunds.TryGetValue(id, out var refund))
+        {
+            return (Missing("refund", "id", id), null);
+        }
+        var reply = Ok(refund.ToJson());
+        if (refund.Status != "pending")
+        {
+            return (reply, null);
+        }
+        refund.Status = refund.WillFail ? "failed" : "succeeded";
+        refund.FailureReason = refund.WillFail ? "expired_or_canceled_card" : null;
+        return (reply, Event("refund.updated", refund.ToJson()));
+    }
+
+    // ---- webhooks ---------------------------------------------------------------------------------
+
+    private Task DispatchAsync(string evt)
+    {
+        if (_webhookTarget is null)
+        {
+            return Task.CompletedTask;
+        }
+        if (_habit == Delivery.HeldThenReversed)
+        {
+            lock (_gate)
+            {
+                _held.Add(evt);
+            }
+            return Task.CompletedTask;
+        }
+        return SendAsync(evt, _habit == Delivery.Duplicate ? 2 : 1);
+    }
+
+    private async Task SendAsync(string evt, int times)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            await DeliverAsync(evt);
+        }
+    }
+
+    private async Task DispatchQuietlyAsync(string evt)
+    {
+        await Task.Yield();
+        try
+        {
+            await DispatchAsync(evt);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The fake was disposed mid-delivery; nobody is left to care.
+        }
+    }
+
+    /// <summary>One delivery: signed POST, then bounded retries while the target does not acknowledge with 2xx.</summary>
+    private async Task DeliverAsync(string evt)
+    {
+        await _sending.WaitAsync();
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var target = _webhookTarget;
+                if (target is null)
+                {
+                    return;
+                }
+                var status = await PostEventAsync(target, evt);
+                lock (_gate)
+                {
+                    _webhookAnswers.Add(status);
+                }
+                if (status is >= 200 and < 300 || attempt >= _webhookRetries)
+                {
+                    return;
+                }
+                await Task.Delay(RetryDelay);
+            }
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    private static async Task<int> PostEventAsync(Uri target, string evt)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, target)
+        {
+            Content = new StringContent(evt, Encoding.UTF8, new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" }),
+        };
+        request.Headers.TryAddWithoutValidation("Stripe-Signature", Sign(evt, WebhookSecret, Now()));
+        request.Headers.TryAddWithoutValidation("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)");
+        try
+        {
+            using var response = await Webhooks.SendAsync(request);
+            return (int)response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+        catch (TaskCanceledException)
+        {
+            return 0;
+        }
+    }
+
+    private static string Event(string type, JsonObject dataObject) => new JsonObject
+    {
+        ["id"] = "evt_" + NewId(),
+        ["object"] = "event",
+        ["type"] = type,
+        ["created"] = Now(),
+        ["livemode"] = false,
+        ["data"] = new JsonObject { ["object"] = dataObject },
+    }.ToJsonString(Wire);
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    private IntentState ExistingIntent(string id) =>
+        _intents.TryGetValue(id, out var intent) ? intent : throw new InvalidOperationException($"FakeStripe has no payment intent {id}.");
+
+    private static bool TryAmount(IFormCollection form, bool required, out long amount, out Reply? bad)
+    {
+        amount = 0;
+        bad = null;
+        var raw = Param(form, "amount");
+        if (raw is null && !required)
+        {
+            return true;
+        }
+        if (raw is not null && long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out amount) && amount > 0)
+        {
+            return true;
+        }
+        bad = Error(400, "invalid_request_error", "parameter_invalid_integer", "amount",
+            raw is null ? "Missing required param: amount." : "Invalid integer: " + raw + ". The amount must be a positive integer in the currency's smallest unit.",
+            save: false);
+        return false;
+    }
+
+    private static string? Param(IFormCollection form, string name) =>
+        form.TryGetValue(name, out var values) && values.Count > 0 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
+
+    /// <summary>Collects <c>metadata[key]=value</c> pairs; an empty value means "not set", as in Stripe.</summary>
+    private static Dictionary<string, string> Metadata(IFormCollection form)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, values) in form)
+        {
+            if (name.StartsWith("metadata[", StringComparison.Ordinal) && name.EndsWith(']') && name.Length > "metadata[]".Length
+                && !string.IsNullOrEmpty(values.ToString()))
+            {
+                metadata[name["metadata[".Length..^1]] = values.ToString();
+            }
+        }
+        return metadata;
+    }
+
+    /// <summary>Order-insensitive, so a client that reorders the same parameters on retry is still recognised.</summary>
+    private static string Fingerprint(string method, string path, IFormCollection form)
+    {
+        var builder = new StringBuilder(method).Append(' ').Append(path);
+        foreach (var (name, values) in form.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            foreach (var value in values)
+            {
+                builder.Append('&').Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? ""));
+            }
+        }
+        return builder.ToString();
+    }
+
+    private static Reply Ok(JsonObject body) => new(200, body.ToJsonString(Wire), Save: true);
+
+    private static Reply Missing(string kind, string param, string id) =>
+        Error(404, "invalid_request_error", "resource_missing", param, "No such " + kind + ": '" + id + "'");
+
+    private static Reply Error(int status, string type, string? code, string? param, string message, bool save = true)
+    {
+        var error = new JsonObject { ["type"] = type };
+        if (code is not null)
+        {
+            error["code"] = code;
+        }
+        if (param is not null)
+        {
+            error["param"] = param;
+        }
+        error["message"] = message;
+        return new Reply(status, new JsonObject { ["error"] = error }.ToJsonString(Wire), save);
+    }
+
+    private static JsonElement ToElement(JsonObject json)
+    {
+        using var document = JsonDocument.Parse(json.ToJsonString(Wire));
+        return document.RootElement.Clone();
+    }
+
+    private static string NewId() => RandomNumberGenerator.GetString(IdAlphabet, 24);
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static JsonObject ToJson(Dictionary<string, string> metadata)
+    {
+        var json = new JsonObject();
+        foreach (var (key, value) in metadata)
+        {
+            json[key] = value;
+        }
+        return json;
+    }
+
+    /// <param name="Save">Whether an idempotency key may replay this reply (false for malformed parameters).</param>
+    private sealed record Reply(int Status, string Body, bool Save);
+
+    private sealed record SavedReply(string Fingerprint, Reply Reply);
+
+    private sealed class IntentState
+    {
+        public required string Id { get; init; }
+        public required long Amount { get; init; }
+        public required string Currency { get; init; }
+        public required string ClientSecret { get; init; }
+        public required long Created { get; init; }
+        public required Dictionary<string, string> Metadata { get; init; }
+        public bool? AutomaticPaymentMethods { get; init; }
+        public string? Description { get; init; }
+        public string Status { get; set; } = "requires_payment_method";
+        public long AmountReceived { get; set; }
+        public string? LatestCharge { get; set; }
+        public bool Declined { get; set; }
+
+        public JsonObject ToJson() => new()
+        {
+            ["id"] = Id,
+            ["object"] = "payment_intent",
+            ["amount"] = Amount,
+            ["amount_received"] = AmountReceived,
+            ["automatic_payment_methods"] = AutomaticPaymentMethods is { } enabled ? new JsonObject { ["enabled"] = enabled } : null,
+            ["client_secret"] = ClientSecret,
+            ["created"] = Created,
+            ["currency"] = Currency,
+            ["description"] = Description,
+            ["last_payment_error"] = Declined
+                ? new JsonObject
+                {
+                    ["type"] = "card_error",
+                    ["code"] = "card_declined",
+                    ["decline_code"] = "generic_decline",
+                    ["message"] = "Your card was declined.",
+                }
+                : null,
+            ["latest_charge"] = LatestCharge,
+            ["livemode"] = false,
+            ["metadata"] = FakeStripe.ToJson(Metadata),
+            ["status"] = Status,
+        };
+    }
+
+    private sealed class RefundState
+    {
+        public required string Id { get; init; }
+        public required long Amount { get; init; }
+        public required string Currency { get; init; }
+        public required string PaymentIntent { get; init; }
+        public required long Created { get; init; }
+        public required Dictionary<string, string> Metadata { get; init; }
+        public string? Charge { get; init; }
+        public string? Reason { get; init; }
+        public bool WillFail { get; init; }
+        public string Status { get; set; } = "pending";
+        public string? FailureReason { get; set; }
+
+        public JsonObject ToJson()
+        {
+            var json = new JsonObject
+            {
+                ["id"] = Id,
+                ["object"] = "refund",
+                ["amount"] = Amount,
+                ["charge"] = Charge,
+                ["created"] = Created,
+                ["currency"] = Currency,
+                ["metadata"] = FakeStripe.ToJson(Metadata),
+                ["payment_intent"] = PaymentIntent,
+                ["reason"] = Reason,
+                ["status"] = Status,
+            };
+            if (FailureReason is not null)
+            {
+                json["failure_reason"] = FailureReason;
+            }
+            return json;
+        }
+    }
+}
