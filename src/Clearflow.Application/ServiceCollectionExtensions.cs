@@ -73,6 +73,7 @@ public static class ServiceCollectionExtensions
         services.AddScoped<Gateways.ListGateways>();
         services.AddScoped<Gateways.TestGatewayConnection>();
         services.AddScoped<Gateways.ResealGatewayCredentials>();
+        services.AddSingleton<Gateways.GatewayHealth>();
         return services;
     }
 }

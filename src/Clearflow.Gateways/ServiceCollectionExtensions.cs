@@ -15,6 +15,9 @@ public static class ServiceCollectionExtensions
         services.AddOptions<Stripe.StripeOptions>().BindConfiguration("Clearflow:Gateways:Stripe");
         services.AddHttpClient(Stripe.StripeConnector.HttpClientName);
         services.AddSingleton<IGatewayConnector, Stripe.StripeConnector>();
+        services.AddOptions<Razorpay.RazorpayOptions>().BindConfiguration("Clearflow:Gateways:Razorpay");
+        services.AddHttpClient(Razorpay.RazorpayConnector.HttpClientName);
+        services.AddSingleton<IGatewayConnector, Razorpay.RazorpayConnector>();
         services.AddTransient<IGatewayRegistry, GatewayRegistry>();
         return services;
     }

@@ -249,6 +249,52 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
         var rejected = await Api.ProblemAsync(refused, HttpStatusCode.BadGateway, "gateway-rejected");
         Assert.Contains("stripe refused the request (400", rejected.GetProperty("detail").GetString());
     }
+
+    [Fact]
+    public async Task While_stripe_is_failing_new_orders_go_to_the_next_gateway_and_come_back_when_it_recovers()
+    {
+        await using var s = await StartAsync();
+        (await PutCredentialsAsync(s.Api, RightKeys)).Dispose();
+        using (var put = await s.Api.PutAsync("/v1/merchant/settings", new StringContent(
+                   """{"gateways":["sandbox","stripe"],"default_gateway":"stripe","routing":[{"gateway":"stripe","currencies":["INR"]},{"gateway":"sandbox"}]}""",
+                   Encoding.UTF8, "application/json")))
+        {
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+        async Task<(HttpStatusCode Status, string? Gateway)> OrderAsync()
+        {
+            using var response = await Api.PostOrderAsync(s.Api, Api.OrderBody(Api.NewReceipt()), Guid.NewGuid().ToString());
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return (response.StatusCode, body.TryGetProperty("gateway", out var g) ? g.GetString() : null);
+        }
+        async Task<string> CircuitAsync() => (await s.Api.GetFromJsonAsync<JsonElement>("/v1/merchant/gateways"))
+            .EnumerateArray().Single(g => g.GetProperty("gateway").GetString() == "stripe").GetProperty("circuit").GetString()!;
+
+        Assert.Equal((HttpStatusCode.Created, "stripe"), await OrderAsync());
+        s.Stripe.Unreachable = true;
+        for (var i = 0; i < Application.Gateways.GatewayHealth.FailureThreshold; i++)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await OrderAsync()).Status);
+        }
+        Assert.Equal("open", await CircuitAsync());
+        var routed = await OrderAsync();
+        Assert.Equal((HttpStatusCode.Created, "sandbox"), routed);
+
+        // Stripe is back; after the cool-down one order tries it, and it is used again.
+        s.Stripe.Unreachable = false;
+        s.Clock.Advance(Application.Gateways.GatewayHealth.CoolDown + TimeSpan.FromSeconds(1));
+        Assert.Equal("half_open", await CircuitAsync());
+        Assert.Equal((HttpStatusCode.Created, "stripe"), await OrderAsync());
+        Assert.Equal("closed", await CircuitAsync());
+        Assert.Equal((HttpStatusCode.Created, "stripe"), await OrderAsync());
+
+        // An order that names its gateway is not rerouted; bad rules are refused when saved.
+        using var badRules = await s.Api.PutAsync("/v1/merchant/settings", new StringContent(
+            """{"gateways":["sandbox"],"routing":[{"gateway":"stripe","currencies":["XXQ"],"min_amount":5,"max_amount":1}]}""", Encoding.UTF8, "application/json"));
+        var problem = await Api.ProblemAsync(badRules, HttpStatusCode.UnprocessableEntity, "validation-failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("routing[0].gateway", out _));
+        Assert.True(problem.GetProperty("errors").TryGetProperty("routing[0].currencies", out _));
+    }
 }
 
 /// <summary>Stripe's signature scheme on its own: the real header format, tampering, wrong secret, staleness.</summary>

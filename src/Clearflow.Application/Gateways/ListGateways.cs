@@ -3,10 +3,11 @@ using Clearflow.Application.Abstractions;
 namespace Clearflow.Application.Gateways;
 
 /// <summary><c>GET /v1/merchant/gateways</c>: every gateway, whether this merchant has credentials for it (hint only), and its fields.</summary>
-public sealed class ListGateways(IGatewayRegistry gateways, IGatewayCredentialStore store)
+public sealed class ListGateways(IGatewayRegistry gateways, IGatewayCredentialStore store, GatewayHealth health)
 {
+    /// <param name="Circuit">"closed" (healthy), "open" (failing: new orders go elsewhere) or "half_open" (trying again).</param>
     public sealed record GatewayView(string Object, string Gateway, bool NeedsCredentials, bool Configured, string? Hint, string? KeyId, DateTimeOffset? UpdatedAt,
-        IReadOnlyList<string> Fields);
+        IReadOnlyList<string> Fields, string Circuit, int ConsecutiveFailures);
 
     public async Task<IReadOnlyList<GatewayView>> HandleAsync(string merchantId, CancellationToken cancellationToken)
     {
@@ -16,7 +17,7 @@ public sealed class ListGateways(IGatewayRegistry gateways, IGatewayCredentialSt
             var connector = gateways.FindConnector(name);
             var credentials = stored.GetValueOrDefault(name);
             return new GatewayView("gateway", name, connector is not null, connector is null || credentials is not null, credentials?.Hint, credentials?.KeyId,
-                credentials?.UpdatedAt, connector?.Fields.Select(f => f.Name).ToArray() ?? []);
+                credentials?.UpdatedAt, connector?.Fields.Select(f => f.Name).ToArray() ?? [], health.View(name).State, health.View(name).ConsecutiveFailures);
         })];
     }
 }

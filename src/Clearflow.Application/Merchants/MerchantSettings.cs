@@ -16,6 +16,12 @@ public sealed record MerchantSettings
     /// <summary>Used when an order names no gateway.</summary>
     public string DefaultGateway { get; init; } = "sandbox";
 
+    /// <summary>
+    /// Routing for orders that name no gateway: the first rule that matches (currency, payment method, amount)
+    /// and whose gateway is not failing. Empty: <see cref="DefaultGateway"/>.
+    /// </summary>
+    public IReadOnlyList<RoutingRuleSettings> Routing { get; init; } = [];
+
     /// <summary>How pending payments are re-checked, unless a gateway has its own schedule.</summary>
     public StatusCheckSettings StatusChecks { get; init; } = new();
 
@@ -62,6 +68,25 @@ public sealed record MerchantSettings
         {
             Add("default_gateway", "Must be one of 'gateways'.");
         }
+        for (var i = 0; i < (Routing ?? []).Count; i++)
+        {
+            var rule = Routing![i];
+            if (rule.Gateway is null || Gateways?.Contains(rule.Gateway) != true)
+            {
+                Add($"routing[{i}].gateway", "Must be one of 'gateways'.");
+            }
+            foreach (var currency in rule.Currencies ?? [])
+            {
+                if (!Domain.Money.Currency.TryParse(currency, out _))
+                {
+                    Add($"routing[{i}].currencies", $"'{currency}' is not an ISO 4217 code.");
+                }
+            }
+            if (rule.MinAmount is < 0 || rule.MaxAmount is < 0 || (rule.MinAmount is { } min && rule.MaxAmount is { } max && min > max))
+            {
+                Add($"routing[{i}]", "min_amount and max_amount are minor units, not negative, min not above max.");
+            }
+        }
         foreach (var (field, message) in (StatusChecks ?? new()).Problems())
         {
             Add("status_checks." + field, message);
@@ -95,6 +120,19 @@ public sealed record MerchantSettings
         }
         return problems.ToDictionary(p => p.Key, p => p.Value.ToArray());
     }
+}
+
+/// <summary>A routing rule as merchants write it; absent conditions match any order.</summary>
+public sealed record RoutingRuleSettings
+{
+    public string? Gateway { get; init; }
+    public IReadOnlyList<string>? Currencies { get; init; }
+    public IReadOnlyList<string>? Methods { get; init; }
+    public long? MinAmount { get; init; }
+    public long? MaxAmount { get; init; }
+
+    public Domain.Gateways.RoutingRule ToRule() =>
+        new(Gateway ?? "", [.. (Currencies ?? []).Select(c => c.ToUpperInvariant())], Methods ?? [], MinAmount, MaxAmount);
 }
 
 /// <summary>The status-check schedule as merchants write it (durations as <c>d.hh:mm:ss</c>).</summary>

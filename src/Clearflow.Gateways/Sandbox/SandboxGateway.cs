@@ -140,34 +140,18 @@ public sealed class SandboxGateway(HttpClient http, SandboxAccount account, IPub
     private async Task<T> SendAsync<T>(HttpRequestMessage message, CancellationToken cancellationToken)
     {
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await account.ApiKeyAsync(cancellationToken));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Value.RequestTimeout);
-        HttpResponseMessage response;
+        var (status, text) = await GatewayHttp.SendAsync(http, message, options.Value.RequestTimeout, Name, cancellationToken);
+        if ((int)status is < 200 or > 299)
+        {
+            throw new GatewayRejectedException($"sandbox answered {(int)status}: {text[..Math.Min(text.Length, 300)]}", Name, null, (int)status);
+        }
         try
         {
-            response = await http.SendAsync(message, timeout.Token);
+            return JsonSerializer.Deserialize<T>(text, Json.Options) ?? throw new GatewayUnavailableException("sandbox answered with an empty body");
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (JsonException ex)
         {
-            throw new GatewayUnavailableException($"no answer within {options.Value.RequestTimeout.TotalSeconds:0} s", ex);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new GatewayUnavailableException($"connection failed: {ex.Message}", ex);
-        }
-        using (response)
-        {
-            if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                throw new GatewayUnavailableException($"sandbox answered {(int)response.StatusCode}");
-            }
-            if (!response.IsSuccessStatusCode)
-            {
-                var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                throw new GatewayRejectedException($"sandbox answered {(int)response.StatusCode}: {text[..Math.Min(text.Length, 300)]}");
-            }
-            return await response.Content.ReadFromJsonAsync<T>(Json.Options, cancellationToken)
-                ?? throw new GatewayUnavailableException("sandbox answered with an empty body");
+            throw new GatewayUnavailableException("sandbox answered with a body that is not its JSON", ex);
         }
     }
 }

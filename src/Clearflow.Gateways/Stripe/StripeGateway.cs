@@ -175,47 +175,24 @@ public sealed class StripeGateway(HttpClient http, StripeOptions options, Stripe
         {
             message.Content = new FormUrlEncodedContent(form);
         }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.RequestTimeout);
-        HttpResponseMessage response;
+        var (status, text) = await GatewayHttp.SendAsync(http, message, options.RequestTimeout, Name, cancellationToken);
+        JsonElement body;
         try
         {
-            response = await http.SendAsync(message, timeout.Token);
+            body = JsonDocument.Parse(text).RootElement.Clone();
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (JsonException ex)
         {
-            throw new GatewayUnavailableException($"stripe: no answer within {options.RequestTimeout.TotalSeconds:0} s", ex);
+            throw new GatewayUnavailableException($"stripe answered {(int)status} with a body that is not JSON", ex);
         }
-        catch (HttpRequestException ex)
+        if ((int)status is < 200 or > 299)
         {
-            throw new GatewayUnavailableException($"stripe: connection failed: {ex.Message}", ex);
+            var error = body.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
+            string? Field(string name) => error.ValueKind == JsonValueKind.Object && error.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+                ? v.GetString() : null;
+            var code = Field("code") ?? Field("type") ?? "unknown";
+            throw new GatewayRejectedException($"stripe refused the request ({(int)status} {code}): {Field("message") ?? text}", Name, code, (int)status);
         }
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                throw new GatewayUnavailableException($"stripe answered {(int)response.StatusCode}");
-            }
-            JsonElement body;
-            try
-            {
-                body = JsonDocument.Parse(text).RootElement.Clone();
-            }
-            catch (JsonException ex)
-            {
-                throw new GatewayUnavailableException($"stripe answered {(int)response.StatusCode} with a body that is not JSON", ex);
-            }
-            if (!response.IsSuccessStatusCode)
-            {
-                var error = body.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
-                string? Field(string name) => error.ValueKind == JsonValueKind.Object && error.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
-                    ? v.GetString() : null;
-                var code = Field("code") ?? Field("type") ?? "unknown";
-                throw new GatewayRejectedException($"stripe refused the request ({(int)response.StatusCode} {code}): {Field("message") ?? text}",
-                    Name, code, (int)response.StatusCode);
-            }
-            return body;
-        }
+        return body;
     }
 }

@@ -15,7 +15,7 @@ namespace Clearflow.Application.Orders.CreateOrder;
 /// with the same gateway idempotency key.
 /// </para>
 /// </summary>
-public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways, IPublicUrls urls, IdGenerator ids, TimeProvider clock)
+public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways, Gateways.GatewayHealth health, IPublicUrls urls, IdGenerator ids, TimeProvider clock)
 {
     /// <summary>How long a key is remembered. Stripe keeps 24 h; merchants retry across days.</summary>
     public static readonly TimeSpan KeyRetention = TimeSpan.FromDays(7);
@@ -44,7 +44,11 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         var merchant = await store.GetMerchantAsync(merchantId, cancellationToken)
             ?? throw new InvalidOperationException($"Authenticated merchant {merchantId} does not exist.");
         var settings = MerchantSettings.Parse(merchant.SettingsJson);
-        var gatewayName = request.Gateway ?? settings.DefaultGateway;
+        var (gatewayName, routingNote, noRoute) = ChooseGateway(request, settings);
+        if (noRoute is not null)
+        {
+            return noRoute;
+        }
         if (!settings.Gateways.Contains(gatewayName, StringComparer.Ordinal) || !gateways.Names.Contains(gatewayName))
         {
             return Problem.Validation("gateway", $"Gateway '{gatewayName}' is not enabled for this merchant. Enabled: {string.Join(", ", settings.Gateways)}.");
@@ -72,7 +76,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
 
         try
         {
-            var result = await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, settings.ScheduleFor(gateway.Name), cancellationToken);
+            var result = await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, settings.ScheduleFor(gateway.Name), routingNote, cancellationToken);
             if (result.IsSuccess)
             {
                 await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value!.StatusCode, result.Value.Body, CancellationToken.None);
@@ -92,7 +96,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
     }
 
     private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, IPaymentGateway gateway,
-        Domain.Checks.CheckSchedule schedule, CancellationToken cancellationToken)
+        Domain.Checks.CheckSchedule schedule, string? routingNote, CancellationToken cancellationToken)
     {
         // Storage keeps milliseconds; the first reply must not show more precision than later reads.
         var now = DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -120,7 +124,8 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         };
         order = order with { ClientSecret = $"{order.Id}_secret_{Secrets.RandomToken(24)}" };
 
-        var created = new TimelineEntry(now, "order.created", $"Order created for {request.Amount} {request.Currency} (minor units) via {gateway.Name}.");
+        var created = new TimelineEntry(now, "order.created",
+            $"Order created for {request.Amount} {request.Currency} (minor units) via {gateway.Name}{(routingNote is null ? "" : $" ({routingNote})")}.");
         if (!await store.InsertOrderAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, now), cancellationToken))
         {
             var existing = await store.FindOrderByReceiptAsync(merchantId, request.Receipt, cancellationToken);
@@ -130,6 +135,12 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
                     $"Receipt '{request.Receipt}' is already used by order {existing?.Id}. Receipts are unique per merchant.");
             }
             order = existing; // resuming a request with this key that stopped half-way
+            if (order.Gateway != gateway.Name)
+            {
+                // Routing may choose differently now; the order keeps the gateway it was created for.
+                gateway = await gateways.ResolveAsync(merchantId, order.Gateway, cancellationToken)
+                    ?? throw new InvalidOperationException($"Order {order.Id}'s gateway {order.Gateway} can no longer be resolved.");
+            }
         }
 
         var attempt = (await store.GetAttemptsAsync(order.Id, cancellationToken)).FirstOrDefault();
@@ -143,17 +154,21 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
                     order.Amount,
                     order.Currency,
                     ReturnUrl: new Uri(urls.BaseUri, $"v1/gateways/{gateway.Name}/return?order_id={order.Id}").ToString(),
-                    NotifyUrl: new Uri(urls.BaseUri, $"v1/gateways/{gateway.Name}/webhooks").ToString(),
+                    NotifyUrl: new Uri(urls.BaseUri, gateways.FindConnector(gateway.Name) is null
+                        ? $"v1/gateways/{gateway.Name}/webhooks" : $"v1/gateways/{gateway.Name}/webhooks/{merchantId}").ToString(),
                     IdempotencyKey: $"{order.Id}-attempt-1"), cancellationToken);
+                health.RecordSuccess(gateway.Name);
             }
             catch (GatewayUnavailableException ex)
             {
+                health.RecordFailure(gateway.Name);
                 await store.AppendTimelineAsync(order.Id, new TimelineEntry(clock.GetUtcNow(), "gateway.unavailable", $"Creating the payment at {gateway.Name} failed: {ex.Message}"), CancellationToken.None);
                 return new Problem(503, "gateway-unavailable", "The payment gateway did not answer.",
                     $"{gateway.Name} could not be reached to create the payment. Order {order.Id} is kept; retry with the same Idempotency-Key to continue it.");
             }
             catch (GatewayRejectedException ex)
             {
+                health.RecordSuccess(gateway.Name); // it answered: up, if unhappy with this request
                 await store.AppendTimelineAsync(order.Id, new TimelineEntry(clock.GetUtcNow(), "gateway.rejected", $"{gateway.Name} refused to create the payment: {ex.Message}"), CancellationToken.None);
                 return new Problem(502, "gateway-rejected", "The payment gateway refused the payment.", $"{gateway.Name} refused to create the payment: {ex.Message}");
             }
@@ -167,5 +182,32 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         var view = new CheckoutView(order.Id, "order", order.Status.ToWire(), order.Amount, order.Currency, order.Receipt, order.Gateway,
             Json.Deserialize<Dictionary<string, string>>(attempt.CheckoutJson), order.ClientSecret, order.CreatedAt);
         return new Reply(201, Json.Serialize(view), Replayed: false);
+    }
+
+    /// <summary>
+    /// An order that names its gateway goes there. Otherwise the merchant's routing rules decide, skipping
+    /// gateways whose circuit is open; without rules, the default gateway.
+    /// </summary>
+    private (string Gateway, string? Note, Problem? NoRoute) ChooseGateway(CreateOrderRequest request, MerchantSettings settings)
+    {
+        if (request.Gateway is { } named)
+        {
+            return (named, null, null);
+        }
+        if (settings.Routing.Count == 0)
+        {
+            return (settings.DefaultGateway, null, null);
+        }
+        var rules = settings.Routing.Select(r => r.ToRule()).ToArray();
+        var (chosen, skipped) = Domain.Gateways.GatewayRouting.Choose(rules, request.Currency, request.Amount, request.PaymentMethod,
+            name => gateways.Names.Contains(name) && health.TryAllow(name));
+        if (chosen is null)
+        {
+            return ("", null, skipped.Count == 0
+                ? Problem.Validation("gateway", $"No routing rule matches {request.Currency} {request.Amount} (minor units){(request.PaymentMethod is null ? "" : $" by {request.PaymentMethod}")}; name a gateway or add a rule.")
+                : new Problem(503, "gateway-unavailable", "Every eligible gateway is failing.",
+                    $"The gateways for this order ({string.Join(", ", skipped)}) are failing right now (circuit open). Retry shortly with the same Idempotency-Key."));
+        }
+        return (chosen, skipped.Count == 0 ? $"routed by rule" : $"routed past failing {string.Join(", ", skipped)}", null);
     }
 }

@@ -13,7 +13,8 @@ public sealed record CreateOrderRequest(
     CustomerRecord Customer,
     IReadOnlyDictionary<string, string> Metadata,
     string? Gateway,
-    string? ReturnUrl)
+    string? ReturnUrl,
+    string? PaymentMethod = null)
 {
     /// <summary>2^53 - 1: the largest integer every JSON client (JavaScript included) reads exactly.</summary>
     public const long MaxAmount = 9_007_199_254_740_991;
@@ -137,11 +138,16 @@ public sealed record CreateOrderRequest(
                 }
             }
 
+            var paymentMethod = ReadString(root, "payment_method", errors, required: false, maxLength: 32);
+            if (paymentMethod is not null && !paymentMethod.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+            {
+                errors["payment_method"] = ["Lowercase letters, digits and '_' (card, upi, netbanking, wallet, ...): used by routing rules."];
+            }
             if (errors.Count > 0)
             {
                 return Problem.Validation(errors);
             }
-            return new CreateOrderRequest(amount, currencyCode!.ToUpperInvariant(), receipt!, customer!, metadata, gateway, returnUrl);
+            return new CreateOrderRequest(amount, currencyCode!.ToUpperInvariant(), receipt!, customer!, metadata, gateway, returnUrl, paymentMethod);
         }
     }
 
@@ -155,6 +161,7 @@ public sealed record CreateOrderRequest(
         Metadata = new SortedDictionary<string, string>(Metadata.ToDictionary(), StringComparer.Ordinal),
         Gateway,
         ReturnUrl,
+        PaymentMethod,
     }));
 
     private static string? ReadString(JsonElement parent, string name, Dictionary<string, string[]> errors, bool required, int maxLength)
