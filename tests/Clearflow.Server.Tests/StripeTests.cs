@@ -277,6 +277,12 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await OrderAsync()).Status);
         }
         Assert.Equal("open", await CircuitAsync());
+        var (_, _, emails) = await DashboardClient.NewMerchantWithUsersAsync(s.Host);
+        using (var dashboard = new DashboardClient(s.Host))
+        {
+            (await dashboard.SignInAsync(emails[Application.Dashboard.DashboardRoles.Viewer])).Dispose();
+            Assert.Matches("<td>stripe</td>\\s*<td>[^<]*</td>\\s*<td>open", await dashboard.GetHtmlAsync("/dashboard"));
+        }
         var routed = await OrderAsync();
         Assert.Equal((HttpStatusCode.Created, "sandbox"), routed);
 

@@ -28,6 +28,8 @@ public static class GatewaysApi
             .WithName("ReceiveMerchantGatewayWebhook")
             .WithSummary("Signed notification from a gateway that uses the merchant's own credentials (Stripe, Razorpay, ...)")
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(413);
+        // Razorpay's checkout (redirect mode) posts its signed result to the callback URL as a form.
+        group.MapPost("/return", ReceiveCallbackAsync).ExcludeFromDescription().DisableAntiforgery();
         group.MapGet("/return", ReceiveCallbackAsync)
             .WithName("GatewayReturn")
             .WithSummary("Where the gateway sends the customer back (client callback); a hint that triggers a status fetch")
@@ -59,6 +61,13 @@ public static class GatewaysApi
     private static async Task<IResult> ReceiveCallbackAsync(string gateway, HttpRequest request, ReceiveCallback receiveCallback, CancellationToken cancellationToken)
     {
         var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
+        if (request.HasFormContentType)
+        {
+            foreach (var field in await request.ReadFormAsync(cancellationToken))
+            {
+                query[field.Key] = field.Value.ToString();
+            }
+        }
         var result = await receiveCallback.HandleAsync(gateway, query, cancellationToken);
         if (!result.IsSuccess)
         {
