@@ -18,6 +18,12 @@ public static class ServiceCollectionExtensions
         services.AddOptions<Razorpay.RazorpayOptions>().BindConfiguration("Clearflow:Gateways:Razorpay");
         services.AddHttpClient(Razorpay.RazorpayConnector.HttpClientName);
         services.AddSingleton<IGatewayConnector, Razorpay.RazorpayConnector>();
+        services.AddOptions<Cashfree.CashfreeOptions>().BindConfiguration("Clearflow:Gateways:Cashfree");
+        services.AddHttpClient(Cashfree.CashfreeConnector.HttpClientName);
+        services.AddSingleton<IGatewayConnector, Cashfree.CashfreeConnector>();
+        services.AddOptions<PayU.PayUOptions>().BindConfiguration("Clearflow:Gateways:PayU");
+        services.AddHttpClient(PayU.PayUConnector.HttpClientName);
+        services.AddSingleton<IGatewayConnector, PayU.PayUConnector>();
         services.AddTransient<IGatewayRegistry, GatewayRegistry>();
         return services;
     }

@@ -46,7 +46,11 @@ public sealed record CreatePaymentRequest(
     string Currency,
     string ReturnUrl,
     string NotifyUrl,
-    string IdempotencyKey);
+    string IdempotencyKey)
+{
+    /// <summary>The customer as the merchant gave them; some gateways require a phone or email.</summary>
+    public CustomerRecord? Customer { get; init; }
+}
 
 public sealed record CreateRefundRequest(string PaymentReference, long Amount, string Currency, string IdempotencyKey);
 

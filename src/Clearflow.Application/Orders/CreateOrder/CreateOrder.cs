@@ -156,7 +156,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
                     ReturnUrl: new Uri(urls.BaseUri, $"v1/gateways/{gateway.Name}/return?order_id={order.Id}").ToString(),
                     NotifyUrl: new Uri(urls.BaseUri, gateways.FindConnector(gateway.Name) is null
                         ? $"v1/gateways/{gateway.Name}/webhooks" : $"v1/gateways/{gateway.Name}/webhooks/{merchantId}").ToString(),
-                    IdempotencyKey: $"{order.Id}-attempt-1"), cancellationToken);
+                    IdempotencyKey: $"{order.Id}-attempt-1") { Customer = order.Customer }, cancellationToken);
                 health.RecordSuccess(gateway.Name);
             }
             catch (GatewayUnavailableException ex)
