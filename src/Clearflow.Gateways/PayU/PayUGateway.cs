@@ -143,6 +143,11 @@ public sealed class PayUGateway(HttpClient http, PayUOptions options, string key
             await CommandAsync("verify_payment", "clearflowconnectiontest", null, cancellationToken);
             return new ConnectionCheck(true, "The key and salt work.");
         }
+        catch (GatewayRejectedException ex) when (ex.Code != "invalid_hash")
+        {
+            // "0 out of 1 transactions fetched": the hash passed, so the key and salt are right.
+            return new ConnectionCheck(true, "The key and salt work.");
+        }
         catch (GatewayRejectedException ex)
         {
             return new ConnectionCheck(false, ex.Message, ex.Code);
