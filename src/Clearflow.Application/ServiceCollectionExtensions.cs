@@ -74,6 +74,7 @@ public static class ServiceCollectionExtensions
         services.AddScoped<Gateways.TestGatewayConnection>();
         services.AddScoped<Gateways.ResealGatewayCredentials>();
         services.AddSingleton<Gateways.GatewayHealth>();
+        services.AddScoped<Gateways.GetSettlements>();
         return services;
     }
 }

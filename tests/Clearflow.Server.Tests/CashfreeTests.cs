@@ -19,6 +19,7 @@ public abstract class CashfreeTests(ServerEnvironment environment, StoreKind kin
         var host = await GatewayHost.StartAsync(environment, kind, "cashfree", new Dictionary<string, string?>
         {
             ["Clearflow:Gateways:Cashfree:SandboxBaseUrl"] = cashfree.BaseAddress.ToString(),
+            ["Clearflow:Gateways:Cashfree:SettlementPageSize"] = "2", // so a few lines span pages
         });
         cashfree.WebhookTarget = host.WebhookUrl("cashfree");
         return (host, cashfree);
@@ -129,6 +130,39 @@ public abstract class CashfreeTests(ServerEnvironment environment, StoreKind kin
         await Api.WaitForOrderAsync(s.Client, Api.Id(order),
             o => o.GetProperty("timeline").EnumerateArray().Any(e => e.GetProperty("kind").GetString() == "event.ignored"), "late failure ignored");
         Assert.Equal("succeeded", (await Api.GetOrderAsync(s.Client, Api.Id(order))).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Settlement_lines_are_read_across_pages_with_decimal_fees_and_matched_to_orders()
+    {
+        var (s, cashfree) = await StartAsync();
+        using var _ = s;
+        await using var __ = cashfree;
+        await s.PutCredentialsAsync("cashfree", RightKeys);
+        var orders = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var order = await s.CreateOrderAsync(10_000 + i * 1_001);
+            await cashfree.PayAsync(Api.Id(order));
+            await s.WaitForStatusAsync(Api.Id(order), "succeeded");
+            orders.Add(Api.Id(order));
+        }
+        var day = DateOnly.FromDateTime(DateTime.UtcNow);
+        cashfree.Settle(day);
+
+        var date = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        using var response = await s.Client.GetAsync($"/v1/merchant/gateways/cashfree/settlements?from={date}");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var report = JsonDocument.Parse(text).RootElement;
+        var lines = report.GetProperty("lines").EnumerateArray().ToArray();
+        Assert.Equal(orders.Order(), lines.Select(l => l.GetProperty("order_id").GetString()!).Order());
+        foreach (var line in lines)
+        {
+            var gross = line.GetProperty("gross").GetInt64();
+            var (fee, tax) = FakeCashfree.FeeFor(gross);
+            Assert.Equal((fee, tax, gross - fee - tax), (line.GetProperty("fee").GetInt64(), line.GetProperty("tax").GetInt64(), line.GetProperty("net").GetInt64()));
+        }
     }
 
     [Fact]

@@ -204,6 +204,58 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
             o => o.GetProperty("timeline").EnumerateArray().Any(e => e.GetProperty("kind").GetString() == "event.ignored"), "late failure ignored");
         Assert.Equal("succeeded", (await Api.GetOrderAsync(s.Api, Api.Id(order))).GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task Settlement_lines_come_with_fees_and_are_matched_to_orders()
+    {
+        await using var s = await StartAsync();
+        await PutCredentialsAsync(s.Api, RightKeys);
+        var order = await Api.CreateOrderAsync(s.Api, amount: 50_000);
+        var razorpayOrderId = order.GetProperty("checkout").GetProperty("order_id").GetString()!;
+        await s.Razorpay.PayAsync(razorpayOrderId);
+        await Api.WaitForOrderAsync(s.Api, Api.Id(order), o => o.GetProperty("status").GetString() == "succeeded", "succeeded");
+        await RefundAsync(s.Api, Api.Id(order), 5_000, "rzp-settle-refund");
+        await RunRefundChecksAsync(s);
+        var day = DateOnly.FromDateTime(DateTime.UtcNow);
+        s.Razorpay.Settle(day);
+
+        var date = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var report = await s.Api.GetFromJsonAsync<JsonElement>($"/v1/merchant/gateways/razorpay/settlements?from={date}&to={date}");
+        var lines = report.GetProperty("lines").EnumerateArray().ToArray();
+        var (fee, tax) = FakeRazorpay.FeeFor(50_000);
+        var payment = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "payment");
+        Assert.Equal((Api.Id(order), 50_000L, fee, tax, 50_000 - fee - tax),
+            (payment.GetProperty("order_id").GetString(), payment.GetProperty("gross").GetInt64(), payment.GetProperty("fee").GetInt64(),
+             payment.GetProperty("tax").GetInt64(), payment.GetProperty("net").GetInt64()));
+        Assert.False(payment.TryGetProperty("discrepancy", out _));
+        var refundLine = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "refund");
+        Assert.Equal((Api.Id(order), -5_000L), (refundLine.GetProperty("order_id").GetString(), refundLine.GetProperty("net").GetInt64()));
+        var total = Assert.Single(report.GetProperty("totals").EnumerateArray());
+        Assert.Equal(50_000 - fee - tax - 5_000, total.GetProperty("net").GetInt64());
+
+        using var badDates = await s.Api.GetAsync($"/v1/merchant/gateways/razorpay/settlements?from={date}&to=2020-01-01");
+        await Api.ProblemAsync(badDates, HttpStatusCode.BadRequest, "invalid-filter");
+        using var sandbox = await s.Api.GetAsync($"/v1/merchant/gateways/sandbox/settlements?from={date}");
+        await Api.ProblemAsync(sandbox, HttpStatusCode.UnprocessableEntity, "settlements-not-supported");
+    }
+
+    [Fact]
+    public async Task An_order_create_without_idempotency_is_not_retried_inside_the_call()
+    {
+        await using var s = await StartAsync();
+        await PutCredentialsAsync(s.Api, RightKeys);
+        var body = Api.OrderBody(Api.NewReceipt());
+        s.Razorpay.FailNextRequests(1, 500);
+        using (var response = await Api.PostOrderAsync(s.Api, body, "rzp-no-retry"))
+        {
+            await Api.ProblemAsync(response, HttpStatusCode.ServiceUnavailable, "gateway-unavailable");
+        }
+        Assert.Single(s.Razorpay.Requests, r => r.Method == "POST" && r.Path == "/v1/orders");
+        // The merchant's retry with the same key continues the same Clearflow order.
+        using var retried = await Api.PostOrderAsync(s.Api, body, "rzp-no-retry");
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(2, s.Razorpay.Requests.Count(r => r.Method == "POST" && r.Path == "/v1/orders"));
+    }
 }
 
 /// <summary>Razorpay's signature schemes on their own.</summary>

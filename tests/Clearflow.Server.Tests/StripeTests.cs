@@ -301,6 +301,32 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
         Assert.True(problem.GetProperty("errors").TryGetProperty("routing[0].gateway", out _));
         Assert.True(problem.GetProperty("errors").TryGetProperty("routing[0].currencies", out _));
     }
+
+    [Fact]
+    public async Task Reads_and_idempotent_writes_are_retried_on_transient_errors_within_the_call()
+    {
+        await using var s = await StartAsync();
+        (await PutCredentialsAsync(s.Api, RightKeys)).Dispose();
+        // The create carries an Idempotency-Key: two 503s, then it goes through on the third try, same key.
+        s.Stripe.FailNextRequests(2, 503);
+        var order = await Api.CreateOrderAsync(s.Api);
+        var creates = s.Stripe.Requests.Where(r => r.Method == "POST" && r.Path == "/v1/payment_intents").ToArray();
+        Assert.Equal(3, creates.Length);
+        Assert.Single(creates.Select(r => r.IdempotencyKey).Distinct());
+
+        // A status read is retried too.
+        var secret = order.GetProperty("checkout").GetProperty("client_secret").GetString()!;
+        var intentId = secret[..secret.IndexOf("_secret_", StringComparison.Ordinal)];
+        s.Stripe.WebhookTarget = null;
+        await s.Stripe.PayAsync(intentId);
+        s.Stripe.FailNextRequests(1, 500);
+        using (var scope = s.Host.Services.CreateScope())
+        {
+            Assert.True((await scope.ServiceProvider.GetRequiredService<Application.Checks.RecheckOrder>().HandleAsync(s.MerchantId, Api.Id(order), default)).IsSuccess);
+        }
+        await Api.WaitForOrderAsync(s.Api, Api.Id(order), o => o.GetProperty("status").GetString() == "succeeded", "succeeded after a retried read");
+        Assert.Equal(2, s.Stripe.Requests.Count(r => r.Method == "GET" && r.Path == $"/v1/payment_intents/{intentId}"));
+    }
 }
 
 /// <summary>Stripe's signature scheme on its own: the real header format, tampering, wrong secret, staleness.</summary>

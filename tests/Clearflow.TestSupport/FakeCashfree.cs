@@ -17,8 +17,9 @@ namespace Clearflow.TestSupport;
 /// connector can be tested over real HTTP without a network or a Cashfree account. It speaks the slice of the
 /// protocol the connector uses (orders with merchant-chosen ids, payments, refunds with merchant-chosen ids,
 /// header authentication, <c>x-idempotency-key</c>, JSON bodies with major-unit decimal amounts, signed
-/// webhooks) and lets a test play the customer (pay, fail a payment, let an order expire) and the network
-/// (outages, 5xx answers, duplicated or reordered webhook deliveries).
+/// webhooks, settlement reconciliation) and lets a test play the customer (pay, fail a payment, let an order
+/// expire), Cashfree's payouts (<see cref="Settle"/>) and the network (outages, 5xx answers, duplicated or
+/// reordered webhook deliveries).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -35,6 +36,11 @@ namespace Clearflow.TestSupport;
 /// </para>
 /// <para>
 /// Events always go to <see cref="WebhookTarget"/>; an order's <c>order_meta.notify_url</c> is echoed but not used.
+/// </para>
+/// <para>
+/// <c>POST /pg/settlement/recon</c> lists only what <see cref="Settle"/> has settled: one row per successful
+/// payment (net of <see cref="FeeFor"/>) and per successful refund, oldest settlement first, paged by an opaque
+/// cursor. It only reads, so <c>x-idempotency-key</c> plays no part in it.
 /// </para>
 /// </remarks>
 public sealed class FakeCashfree : IAsyncDisposable
@@ -70,12 +76,22 @@ public sealed class FakeCashfree : IAsyncDisposable
     private const int MaxOrderIdLength = 50;
     private const int MinRefundIdLength = 3;
     private const int MaxRefundIdLength = 40;
+    private const int MaxReconLimit = 1000;
+
+    /// <summary>What a recon cursor encodes before the last <c>event_id</c> it has handed out.</summary>
+    private const string CursorPrefix = "recon:";
+
+    /// <summary>A recon filter time with no offset, which is taken as India time.</summary>
+    private const string UnzonedFormat = "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF";
 
     /// <summary>Cashfree writes its times in Indian Standard Time.</summary>
     private static readonly TimeSpan India = new(5, 30, 0);
 
     /// <summary>How long an order stays payable when the request names no <c>order_expiry_time</c>.</summary>
     private static readonly TimeSpan OrderLifetime = TimeSpan.FromDays(30);
+
+    /// <summary>Recon filter times: ISO 8601 with a UTC offset or <c>Z</c>, seconds required, fraction optional.</summary>
+    private static readonly string[] ZonedFormats = ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'"];
 
     /// <summary>Non-ASCII text is written literally; tests may match messages and notes as raw text.</summary>
     private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -106,6 +122,12 @@ public sealed class FakeCashfree : IAsyncDisposable
     private readonly List<int> _webhookAnswers = [];
     private readonly List<Hook> _held = [];
     private readonly List<Task> _background = [];
+
+    /// <summary>Settled payments and refunds in the order they were settled, so <c>event_id</c>s increase along it.</summary>
+    private readonly List<ReconRow> _recon = [];
+
+    /// <summary>The <c>cf_payment_id</c>s and <c>cf_refund_id</c>s already settled (all come from one number source).</summary>
+    private readonly HashSet<string> _settled = new(StringComparer.Ordinal);
 
     /// <summary>Source of the all-digit Cashfree ids (<c>cf_order_id</c>, <c>cf_payment_id</c>, <c>cf_refund_id</c>).</summary>
     private long _lastNumber = RandomNumberGenerator.GetInt32(100_000_000, 900_000_000) * 10L;
@@ -206,6 +228,7 @@ public sealed class FakeCashfree : IAsyncDisposable
             fake.GetAsync(context, () => fake.ReadRefunds(RouteValue(context, "order_id"))));
         app.MapGet("/pg/orders/{order_id}/refunds/{refund_id}", (HttpContext context) =>
             fake.GetAsync(context, () => fake.ReadRefund(RouteValue(context, "order_id"), RouteValue(context, "refund_id"))));
+        app.MapPost("/pg/settlement/recon", (HttpContext context) => fake.QueryAsync(context, fake.ReadRecon));
         app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, "requested URL was not found", "request_invalid", InvalidRequest)));
         await app.StartAsync();
         fake.BaseAddress = new Uri(new Uri(app.Urls.First()), "/");
@@ -285,6 +308,44 @@ public sealed class FakeCashfree : IAsyncDisposable
     }
 
     /// <summary>
+    /// Cashfree pays out: every successful payment and successful refund not settled yet is settled on
+    /// <paramref name="day"/> (at 10:00 India time) under one new <c>cf_settlement_id</c> and <c>settlement_utr</c>,
+    /// and from then on is a row of <c>POST /pg/settlement/recon</c>. Nothing to settle means no settlement.
+    /// </summary>
+    public void Settle(DateOnly day)
+    {
+        lock (_gate)
+        {
+            var due = new List<(DateTimeOffset Time, OrderState Order, PaymentState Payment, RefundState? Refund)>();
+            foreach (var order in _orders.Values)
+            {
+                foreach (var payment in order.Payments.Where(p => p.Status is "SUCCESS" && !_settled.Contains(p.Id)))
+                {
+                    due.Add((payment.Time, order, payment, null));
+                }
+            }
+            foreach (var refund in _refunds.Values.Where(r => r.Status is "SUCCESS" && !_settled.Contains(r.CfId)))
+            {
+                var order = _orders[refund.OrderId];
+                var payment = order.Payments.First(p => string.Equals(p.Id, refund.CfPaymentId, StringComparison.Ordinal));
+                due.Add((refund.Processed ?? refund.Created, order, payment, refund));
+            }
+            if (due.Count == 0)
+            {
+                return;
+            }
+            var settlement = new Settlement(NextNumber(), RandomNumberGenerator.GetString("0123456789", 16),
+                new DateTimeOffset(day, new TimeOnly(10, 0), India));
+            foreach (var (_, order, payment, refund) in due.OrderBy(d => d.Time))
+            {
+                _settled.Add(refund?.CfId ?? payment.Id);
+                var eventId = ++_lastNumber;
+                _recon.Add(new ReconRow(eventId, settlement.Date, ReconJson(eventId, settlement, order, payment, refund)));
+            }
+        }
+    }
+
+    /// <summary>
     /// The next <paramref name="count"/> authenticated API requests answer <paramref name="statusCode"/> with a
     /// Cashfree error body; nothing is executed, and no idempotency key is remembered.
     /// </summary>
@@ -323,6 +384,18 @@ public sealed class FakeCashfree : IAsyncDisposable
     /// </summary>
     public static string Sign(string timestampMs, string rawBody, string secret) =>
         Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestampMs + rawBody)));
+
+    /// <summary>
+    /// What the fake charges on a settled payment, in minor units (paise): a 1.9% fee rounded down and 18% tax on
+    /// the fee rounded down. Refunds are settled free of charge.
+    /// </summary>
+    public static (long Fee, long Tax) FeeFor(long amountMinor)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(amountMinor);
+        // floor(19a / 1000) computed as 19q + floor(19r / 1000) for a = 1000q + r, so no amount can overflow.
+        var fee = (amountMinor / 1000 * 19) + (amountMinor % 1000 * 19 / 1000);
+        return (fee, fee * 18 / 100);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -461,6 +534,25 @@ public sealed class FakeCashfree : IAsyncDisposable
             }
         }
         await WriteAsync(context, result.Reply);
+    }
+
+    /// <summary>A POST that only reads: the JSON body is parsed and the endpoint runs under the gate, with no idempotency rule.</summary>
+    private async Task QueryAsync(HttpContext context, Func<JsonObject, Reply> endpoint)
+    {
+        var (body, bad) = ParseBody(context.Items[BodyItem] as string ?? "");
+        Reply reply;
+        if (bad is not null)
+        {
+            reply = bad;
+        }
+        else
+        {
+            lock (_gate)
+            {
+                reply = endpoint(body!);
+            }
+        }
+        await WriteAsync(context, reply);
     }
 
     private static (JsonObject? Body, Reply? Bad) ParseBody(string text)
@@ -680,6 +772,34 @@ public sealed class FakeCashfree : IAsyncDisposable
         return (reply, evt);
     }
 
+    /// <summary>
+    /// Settled rows whose <c>settlement_date</c> lies within <c>filters.start_date</c>..<c>filters.end_date</c>
+    /// (both included), at most <c>pagination.limit</c> of them after <c>pagination.cursor</c>; the reply's
+    /// <c>cursor</c> is null when nothing is left.
+    /// </summary>
+    private Reply ReadRecon(JsonObject body)
+    {
+        if (!TryPagination(body, out var limit, out var after, out var bad) || !TryPeriod(body, out var start, out var end, out bad))
+        {
+            return bad!;
+        }
+        var rows = _recon
+            .Where(r => r.EventId > after && r.SettlementDate >= start && r.SettlementDate <= end)
+            .Take(limit + 1)
+            .ToList();
+        var data = new JsonArray();
+        foreach (var row in rows.Take(limit))
+        {
+            data.Add(row.Json.DeepClone());
+        }
+        return Ok(new JsonObject
+        {
+            ["cursor"] = rows.Count > limit ? Cursor(rows[limit - 1].EventId) : null,
+            ["limit"] = limit,
+            ["data"] = data,
+        });
+    }
+
     // ---- webhooks ---------------------------------------------------------------------------------
 
     private Task DispatchAsync(Hook evt)
@@ -857,6 +977,149 @@ public sealed class FakeCashfree : IAsyncDisposable
     }
 
     private string NextNumber() => (++_lastNumber).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>One recon row: a payment (credited net of <see cref="FeeFor"/>) or, when <paramref name="refund"/> is given, a refund of it (debited in full).</summary>
+    private static JsonObject ReconJson(long eventId, Settlement settlement, OrderState order, PaymentState payment, RefundState? refund)
+    {
+        var (fee, tax) = refund is null ? FeeFor(Minor(payment.Amount)) : (0L, 0L);
+        var amount = refund?.Amount ?? payment.Amount;
+        return new JsonObject
+        {
+            ["event_id"] = eventId.ToString(CultureInfo.InvariantCulture),
+            ["event_type"] = refund is null ? "PAYMENT" : "REFUND",
+            ["event_settlement_amount"] = Money(amount - Major(fee) - Major(tax)),
+            ["event_amount"] = Money(amount),
+            ["sale_type"] = refund is null ? "CREDIT" : "DEBIT",
+            ["event_status"] = "SUCCESS",
+            ["entity"] = "recon",
+            ["event_time"] = Iso(refund is null ? payment.Time : refund.Processed ?? refund.Created),
+            ["event_currency"] = payment.Currency,
+            ["order_id"] = order.Id,
+            ["order_amount"] = Money(order.Amount),
+            ["customer_phone"] = order.Customer["customer_phone"]?.DeepClone(),
+            ["customer_email"] = order.Customer["customer_email"]?.DeepClone(),
+            ["customer_name"] = null,
+            ["payment_amount"] = Money(payment.Amount),
+            ["payment_utr"] = payment.BankReference,
+            ["payment_time"] = Iso(payment.Time),
+            ["payment_service_charge"] = Money(Major(fee)),
+            ["payment_service_tax"] = Money(Major(tax)),
+            ["cf_payment_id"] = payment.Id,
+            ["cf_settlement_id"] = settlement.CfId,
+            ["settlement_date"] = Iso(settlement.Date),
+            ["settlement_utr"] = settlement.Utr,
+            ["split_service_charge"] = null,
+            ["split_service_tax"] = null,
+            ["vendor_commission"] = null,
+            ["closed_in_favor_of"] = null,
+            ["dispute_resolved_on"] = null,
+            ["adjustment"] = null,
+            ["adjustment_remarks"] = null,
+        };
+    }
+
+    /// <summary><c>pagination</c>: a <c>limit</c> of 1..1000 and a <c>cursor</c> from an earlier reply (null, absent or blank for the first page).</summary>
+    private static bool TryPagination(JsonObject body, out int limit, out long after, out Reply? bad)
+    {
+        limit = 0;
+        after = 0;
+        bad = null;
+        if (body["pagination"] is not JsonObject pagination)
+        {
+            bad = ReconInvalid("pagination : should be an object with limit and cursor");
+            return false;
+        }
+        if (pagination["limit"] is not JsonValue value || value.GetValueKind() is not JsonValueKind.Number
+            || !value.TryGetValue(out limit) || limit is < 1 or > MaxReconLimit)
+        {
+            bad = ReconInvalid(string.Create(CultureInfo.InvariantCulture, $"pagination.limit : should be a whole number between 1 and {MaxReconLimit}"));
+            return false;
+        }
+        var cursor = pagination["cursor"];
+        if (cursor is null
+            || (cursor.GetValueKind() is JsonValueKind.String && string.IsNullOrWhiteSpace(cursor.GetValue<string>())))
+        {
+            return true;
+        }
+        if (cursor.GetValueKind() is not JsonValueKind.String || !TryCursor(cursor.GetValue<string>(), out after))
+        {
+            bad = ReconInvalid("pagination.cursor : is invalid");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary><c>filters</c>: <c>start_date</c> and <c>end_date</c>, ISO 8601 date-times with the end not before the start.</summary>
+    private static bool TryPeriod(JsonObject body, out DateTimeOffset start, out DateTimeOffset end, out Reply? bad)
+    {
+        start = default;
+        end = default;
+        bad = null;
+        if (body["filters"] is not JsonObject filters)
+        {
+            bad = ReconInvalid("filters : should be an object with start_date and end_date");
+            return false;
+        }
+        if (!TryFilterTime(filters, "start_date", out start, out bad) || !TryFilterTime(filters, "end_date", out end, out bad))
+        {
+            return false;
+        }
+        if (end < start)
+        {
+            bad = ReconInvalid("filters.end_date : should not be before filters.start_date");
+            return false;
+        }
+        return true;
+    }
+
+    private static bool TryFilterTime(JsonObject filters, string field, out DateTimeOffset time, out Reply? bad)
+    {
+        bad = null;
+        if (filters[field] is JsonValue value && value.GetValueKind() is JsonValueKind.String && TryIso(value.GetValue<string>(), out time))
+        {
+            return true;
+        }
+        time = default;
+        bad = ReconInvalid("filters." + field + " : should be an ISO 8601 date-time");
+        return false;
+    }
+
+    /// <summary>An ISO 8601 date-time with <c>Z</c> or an offset; with neither it is India time, Cashfree's own.</summary>
+    private static bool TryIso(string text, out DateTimeOffset time)
+    {
+        if (DateTimeOffset.TryParseExact(text, ZonedFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time))
+        {
+            return true;
+        }
+        if (DateTime.TryParseExact(text, UnzonedFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            time = new DateTimeOffset(local, India);
+            return true;
+        }
+        return false;
+    }
+
+    private static string Cursor(long lastEventId) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(CursorPrefix + lastEventId.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>The last <c>event_id</c> a cursor from <see cref="Cursor"/> handed out; false for anything else.</summary>
+    private static bool TryCursor(string text, out long lastEventId)
+    {
+        lastEventId = 0;
+        var bytes = new byte[text.Length];
+        if (!Convert.TryFromBase64String(text, bytes, out var written))
+        {
+            return false;
+        }
+        var plain = Encoding.UTF8.GetString(bytes, 0, written);
+        return plain.StartsWith(CursorPrefix, StringComparison.Ordinal)
+            && long.TryParse(plain.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out lastEventId);
+    }
+
+    /// <summary>A major-unit amount (at most two decimals) in minor units.</summary>
+    private static long Minor(decimal amount) => decimal.ToInt64(amount * 100);
+
+    private static decimal Major(long minor) => minor / 100m;
 
     /// <summary>
     /// A merchant-chosen id: a string of the given length; for order ids only letters, digits, <c>-</c> and <c>_</c>.
@@ -1083,6 +1346,9 @@ public sealed class FakeCashfree : IAsyncDisposable
 
     private static Reply OrderMissing() => Error(404, "order not found", "order_not_found", InvalidRequest);
 
+    /// <summary>The recon endpoint answers every bad request with one and the same code.</summary>
+    private static Reply ReconInvalid(string message) => Error(400, message, "request_invalid", InvalidRequest);
+
     private static Reply MissingField(string field) => Error(400, field + " : is missing in the request", field + "_missing", InvalidRequest);
 
     private static Reply InvalidField(string field, string why) => Error(400, field + " : " + why, field + "_invalid", InvalidRequest);
@@ -1106,6 +1372,12 @@ public sealed class FakeCashfree : IAsyncDisposable
 
     /// <summary>A webhook event: the millisecond timestamp it is signed under and the exact body that is signed and sent.</summary>
     private sealed record Hook(string Timestamp, string Body);
+
+    /// <summary>One payout: its ids and the moment it is dated.</summary>
+    private sealed record Settlement(string CfId, string Utr, DateTimeOffset Date);
+
+    /// <summary>A recon row as it is listed, with what the endpoint filters and pages it by.</summary>
+    private sealed record ReconRow(long EventId, DateTimeOffset SettlementDate, JsonObject Json);
 
     private sealed class OrderState
     {

@@ -15,9 +15,9 @@ namespace Clearflow.TestSupport;
 /// <summary>
 /// A local stand-in for the Razorpay API on loopback, so the Razorpay connector can be tested over real HTTP
 /// without a network or a Razorpay account. It speaks the slice of the protocol the connector uses
-/// (orders, payments, refunds, basic auth, JSON bodies, refund idempotency keys, signed webhooks) and lets a
-/// test play the customer (pay, fail a payment) and the network (outages, 5xx answers, duplicated or
-/// reordered webhook deliveries).
+/// (orders, payments, refunds, basic auth, JSON bodies, refund idempotency keys, signed webhooks, settlement
+/// reconciliation) and lets a test play the customer (pay, fail a payment), the network (outages, 5xx answers,
+/// duplicated or reordered webhook deliveries) and Razorpay's settlement run (<see cref="Settle"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -58,6 +58,9 @@ public sealed class FakeRazorpay : IAsyncDisposable
     private const int MaxReceiptLength = 40;
     private const int MaxNotes = 15;
     private const int MaxNoteValueLength = 256;
+    private const int UtrLength = 12;
+    private const int MinYear = 1000;
+    private const int MaxYear = 9999;
 
     /// <summary>Razorpay writes non-ASCII text literally; tests may match descriptions as raw text.</summary>
     private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -81,6 +84,9 @@ public sealed class FakeRazorpay : IAsyncDisposable
 
     /// <summary><c>X-Refund-Idempotency</c> value → the refund it created.</summary>
     private readonly Dictionary<string, string> _refundKeys = new(StringComparer.Ordinal);
+
+    /// <summary>Every settled payment and refund, in the order <see cref="Settle"/> settled them.</summary>
+    private readonly List<SettledEntry> _settled = [];
 
     private readonly List<(string Method, string Path, string? IdempotencyKey)> _requests = [];
     private readonly List<int> _webhookAnswers = [];
@@ -177,6 +183,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
         app.MapPost("/v1/payments/{id}/refund", (HttpContext context) =>
             fake.PostAsync(context, body => fake.CreateRefund(RouteId(context), RefundKey(context.Request), body)));
         app.MapGet("/v1/refunds/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadRefund));
+        app.MapGet("/v1/settlements/recon/combined", (HttpContext context) => fake.GetAsync(context, _ => fake.ReadRecon(context.Request.Query)));
         app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, BadRequest, "The requested URL was not found on the server.", null)));
         await app.StartAsync();
         fake.BaseAddress = new Uri(new Uri(app.Urls.First()), "/");
@@ -269,6 +276,44 @@ public sealed class FakeRazorpay : IAsyncDisposable
             _failCount = Math.Max(0, count);
             _failStatus = statusCode;
         }
+    }
+
+    /// <summary>
+    /// Razorpay's settlement run for <paramref name="day"/> (UTC): every captured payment and processed refund not
+    /// settled yet is settled on that day under one new settlement id and UTR, and from then on appears in
+    /// <c>GET /v1/settlements/recon/combined</c> for that day. Failed payments, and refunds still pending or
+    /// failed, are left out; a refund is only processed once the connector has read it.
+    /// </summary>
+    public void Settle(DateOnly day)
+    {
+        lock (_gate)
+        {
+            var settlement = new Settlement(
+                "setl_" + NewId(),
+                RandomNumberGenerator.GetString("0123456789", UtrLength),
+                day);
+            foreach (var payment in _payments.Values.Where(p => p.Captured && p.Settlement is null))
+            {
+                payment.Settlement = settlement;
+                _settled.Add(new SettledEntry(payment, null, settlement));
+            }
+            foreach (var refund in _refunds.Values.Where(r => r.Status is "processed" && r.Settlement is null))
+            {
+                refund.Settlement = settlement;
+                _settled.Add(new SettledEntry(_payments[refund.PaymentId], refund, settlement));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The fake's fee rule for a payment of <paramref name="amount"/> paise: a fee of 2% rounded down, and tax of
+    /// 18% of that fee rounded down. A settled payment is credited <c>amount - Fee - Tax</c>; refunds carry no fee.
+    /// </summary>
+    public static (long Fee, long Tax) FeeFor(long amount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        var fee = amount * 2 / 100;
+        return (fee, fee * 18 / 100);
     }
 
     /// <summary>The order as the API would return it now, or null if there is none.</summary>
@@ -595,6 +640,80 @@ public sealed class FakeRazorpay : IAsyncDisposable
         return (reply, evt);
     }
 
+    /// <summary>
+    /// The combined settlement recon report: one row per payment or refund settled on the given UTC day, or in the
+    /// whole month when <c>day</c> is absent, in settlement order.
+    /// </summary>
+    private (Reply, Hook?) ReadRecon(IQueryCollection query)
+    {
+        if (!TryQueryNumber(query, "year", required: true, MinYear, MaxYear, out var year))
+        {
+            return (Invalid("The year must be a valid year", "year"), null);
+        }
+        if (!TryQueryNumber(query, "month", required: true, 1, 12, out var month))
+        {
+            return (Invalid("The month must be a valid month (1 to 12)", "month"), null);
+        }
+        if (!TryQueryNumber(query, "day", required: false, 1, DateTime.DaysInMonth(year, month), out var day))
+        {
+            return (Invalid("The day must be a valid day of the month", "day"), null);
+        }
+        var items = new JsonArray();
+        foreach (var entry in _settled)
+        {
+            var settled = entry.Settlement.Day;
+            if (settled.Year == year && settled.Month == month && (day == 0 || settled.Day == day))
+            {
+                items.Add(ReconRow(entry));
+            }
+        }
+        return (Ok(new JsonObject
+        {
+            ["entity"] = "collection",
+            ["count"] = items.Count,
+            ["items"] = items,
+        }), null);
+    }
+
+    /// <summary>A recon row: a payment is credited net of fee and tax, a refund is debited in full without fee.</summary>
+    private JsonObject ReconRow(SettledEntry entry)
+    {
+        var payment = entry.Payment;
+        var refund = entry.Refund;
+        var order = _orders[payment.OrderId];
+        var (fee, tax) = refund is null ? FeeFor(payment.Amount) : (0, 0);
+        var amount = refund?.Amount ?? payment.Amount;
+        return new JsonObject
+        {
+            ["entity_id"] = refund?.Id ?? payment.Id,
+            ["type"] = refund is null ? "payment" : "refund",
+            ["debit"] = refund is null ? 0 : amount,
+            ["credit"] = refund is null ? amount - fee - tax : 0,
+            ["amount"] = amount,
+            ["currency"] = payment.Currency,
+            ["fee"] = fee,
+            ["tax"] = tax,
+            ["on_hold"] = false,
+            ["settled"] = true,
+            ["created_at"] = refund?.Created ?? payment.Created,
+            ["settled_at"] = new DateTimeOffset(entry.Settlement.Day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeSeconds(),
+            ["settlement_id"] = entry.Settlement.Id,
+            ["posted_at"] = null,
+            ["credit_type"] = "default",
+            ["description"] = null,
+            ["notes"] = new JsonObject(),
+            ["payment_id"] = payment.Id,
+            ["settlement_utr"] = entry.Settlement.Utr,
+            ["order_id"] = order.Id,
+            ["order_receipt"] = order.Receipt,
+            ["method"] = "card",
+            ["card_network"] = "Visa",
+            ["card_issuer"] = "HDFC",
+            ["card_type"] = "credit",
+            ["dispute_id"] = null,
+        };
+    }
+
     // ---- webhooks ---------------------------------------------------------------------------------
 
     private Task DispatchAsync(Hook evt)
@@ -732,6 +851,23 @@ public sealed class FakeRazorpay : IAsyncDisposable
         order.Payments.Add(payment.Id);
         order.Attempts++;
         return payment;
+    }
+
+    /// <summary>
+    /// One plain decimal query value within <paramref name="min"/>..<paramref name="max"/>; when not required,
+    /// absent gives zero. Repeated, empty, signed or padded values are refused.
+    /// </summary>
+    private static bool TryQueryNumber(IQueryCollection query, string name, bool required, int min, int max, out int value)
+    {
+        value = 0;
+        if (!query.TryGetValue(name, out var values))
+        {
+            return !required;
+        }
+        return values.Count == 1
+            && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out value)
+            && value >= min
+            && value <= max;
     }
 
     private static bool TryCurrency(JsonObject body, out string currency, out Reply? bad)
@@ -879,6 +1015,12 @@ public sealed class FakeRazorpay : IAsyncDisposable
     /// <summary>A webhook event: the id for <c>X-Razorpay-Event-Id</c> and the exact body that is signed and sent.</summary>
     private sealed record Hook(string Id, string Body);
 
+    /// <summary>One <see cref="Settle"/> call: its settlement id, bank UTR and UTC day.</summary>
+    private sealed record Settlement(string Id, string Utr, DateOnly Day);
+
+    /// <summary>A settled payment, or a settled refund (with the payment it refunds).</summary>
+    private sealed record SettledEntry(PaymentState Payment, RefundState? Refund, Settlement Settlement);
+
     private sealed class OrderState
     {
         public required string Id { get; init; }
@@ -918,6 +1060,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
         public required long Created { get; init; }
         public bool Failed { get; init; }
         public long AmountRefunded { get; set; }
+        public Settlement? Settlement { get; set; }
 
         public bool Captured => !Failed;
 
@@ -954,6 +1097,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
         public string? Receipt { get; init; }
         public bool WillFail { get; init; }
         public string Status { get; set; } = "pending";
+        public Settlement? Settlement { get; set; }
 
         public JsonObject ToJson() => new()
         {

@@ -13,7 +13,7 @@ namespace Clearflow.Gateways.Cashfree;
 /// status name our order directly. Amounts travel as major-unit decimals (<c>499.00</c>): written from
 /// minor units and read back from the raw JSON token by integer arithmetic, never through a float.
 /// </summary>
-public sealed class CashfreeGateway(HttpClient http, CashfreeOptions options, string clientId, string clientSecret) : IPaymentGateway
+public sealed class CashfreeGateway(HttpClient http, CashfreeOptions options, string clientId, string clientSecret) : IPaymentGateway, ISettlementSource
 {
     public string Name => CashfreeConnector.GatewayName;
 
@@ -180,6 +180,55 @@ public sealed class CashfreeGateway(HttpClient http, CashfreeOptions options, st
         {
             return new ConnectionCheck(false, "Cashfree could not be reached: " + ex.Message, "unreachable");
         }
+    }
+
+    /// <summary>Cashfree's settlement recon, paged by cursor: payments (amount, service charge and tax, settled amount) and refunds.</summary>
+    public async Task<IReadOnlyList<SettlementLine>> FetchSettlementsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var lines = new List<SettlementLine>();
+        string? cursor = null;
+        for (var page = 0; page < 1_000; page++)
+        {
+            var body = Json(writer =>
+            {
+                writer.WriteStartObject("pagination");
+                writer.WriteNumber("limit", Math.Clamp(options.SettlementPageSize, 1, 1000));
+                if (cursor is null)
+                {
+                    writer.WriteNull("cursor");
+                }
+                else
+                {
+                    writer.WriteString("cursor", cursor);
+                }
+                writer.WriteEndObject();
+                writer.WriteStartObject("filters");
+                writer.WriteString("start_date", from.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T00:00:00Z");
+                writer.WriteString("end_date", to.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T23:59:59Z");
+                writer.WriteEndObject();
+            });
+            var report = await SendAsync(HttpMethod.Post, "pg/settlement/recon", body, null, cancellationToken);
+            foreach (var row in report.GetProperty("data").EnumerateArray())
+            {
+                var currency = Text(row, "event_currency");
+                long Amount(string name) => row.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.Number or JsonValueKind.String ? Minor(v, currency) : 0;
+                var refund = Text(row, "event_type") == "REFUND";
+                var settled = Amount("event_settlement_amount");
+                lines.Add(new SettlementLine(refund ? "refund" : Text(row, "event_type") == "PAYMENT" ? "payment" : "adjustment", Text(row, "event_id"),
+                    row.TryGetProperty("order_id", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null,
+                    Amount("event_amount"), Amount("payment_service_charge"), Amount("payment_service_tax"), refund ? -settled : settled, currency,
+                    row.TryGetProperty("cf_settlement_id", out var sid) ? sid.ToString() : null,
+                    row.TryGetProperty("settlement_utr", out var utr) && utr.ValueKind == JsonValueKind.String ? utr.GetString() : null,
+                    row.TryGetProperty("settlement_date", out var at) && at.ValueKind == JsonValueKind.String
+                        && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var settledAt) ? settledAt : null));
+            }
+            cursor = report.TryGetProperty("cursor", out var next) && next.ValueKind == JsonValueKind.String && next.GetString() is { Length: > 0 } c ? c : null;
+            if (cursor is null)
+            {
+                return lines;
+            }
+        }
+        throw new GatewayUnavailableException("cashfree: the settlement report did not end after 1000 pages");
     }
 
     /// <summary>Minor units to Cashfree's decimal token, e.g. 49900 INR -> <c>499.00</c>.</summary>

@@ -12,6 +12,9 @@ public sealed class CashfreeOptions
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Rows asked for per page of the settlement report (Cashfree allows up to 1000).</summary>
+    public int SettlementPageSize { get; set; } = 100;
+
     /// <summary>Cashfree does not document one; a signed timestamp older than this is refused as a replay.</summary>
     public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -16,7 +16,7 @@ namespace Clearflow.Gateways.Razorpay;
 /// one whose checkout the customer gets can be paid, and the other expires unpaid). Refunds do carry one
 /// (<c>X-Refund-Idempotency</c>, Clearflow's refund id).
 /// </summary>
-public sealed class RazorpayGateway(HttpClient http, RazorpayOptions options, RazorpayGateway.Keys keys) : IPaymentGateway
+public sealed class RazorpayGateway(HttpClient http, RazorpayOptions options, RazorpayGateway.Keys keys) : IPaymentGateway, ISettlementSource
 {
     public sealed record Keys(string KeyId, string KeySecret, string WebhookSecret);
 
@@ -165,6 +165,28 @@ public sealed class RazorpayGateway(HttpClient http, RazorpayOptions options, Ra
         {
             return new ConnectionCheck(false, "Razorpay could not be reached: " + ex.Message, "unreachable");
         }
+    }
+
+    /// <summary>Razorpay's combined recon report, one call per day: payments (amount, fee, tax, credit) and refunds (debit).</summary>
+    public async Task<IReadOnlyList<SettlementLine>> FetchSettlementsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var lines = new List<SettlementLine>();
+        for (var day = from; day <= to; day = day.AddDays(1))
+        {
+            var report = await SendAsync(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture,
+                $"v1/settlements/recon/combined?year={day.Year}&month={day.Month}&day={day.Day}"), null, null, cancellationToken);
+            foreach (var row in report.GetProperty("items").EnumerateArray())
+            {
+                var kind = Text(row, "type");
+                long Number(string name) => row.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+                lines.Add(new SettlementLine(kind, Text(row, "entity_id"), row.TryGetProperty("order_id", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null,
+                    Number("amount"), Number("fee"), Number("tax"), Number("credit") - Number("debit"), Text(row, "currency"),
+                    row.TryGetProperty("settlement_id", out var sid) && sid.ValueKind == JsonValueKind.String ? sid.GetString() : null,
+                    row.TryGetProperty("settlement_utr", out var utr) && utr.ValueKind == JsonValueKind.String ? utr.GetString() : null,
+                    row.TryGetProperty("settled_at", out var at) && at.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeSeconds(at.GetInt64()) : null));
+            }
+        }
+        return lines;
     }
 
     private static GatewayRefund Refund(JsonElement refund) => Text(refund, "status") switch

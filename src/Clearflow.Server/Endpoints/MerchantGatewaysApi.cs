@@ -29,6 +29,15 @@ public static class MerchantGatewaysApi
             .WithName("TestGatewayConnection")
             .WithSummary("Check the stored credentials with one harmless call to the gateway")
             .Produces<TestGatewayConnection.TestView>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+        group.MapGet("/{gateway}/settlements", async (string gateway, string? from, string? to, ClaimsPrincipal user, GetSettlements settlements,
+                CancellationToken cancellationToken) =>
+            {
+                var result = await settlements.HandleAsync(MerchantId(user), gateway, from, to, cancellationToken);
+                return result.IsSuccess ? Results.Ok(result.Value) : result.Error!.ToResult();
+            })
+            .WithName("GetGatewaySettlements")
+            .WithSummary("The gateway's settlement lines for UTC dates `from`..`to` (at most 31 days), matched to Clearflow orders, with fees, tax and totals")
+            .Produces<GetSettlements.SettlementsView>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
         return routes;
     }
 
