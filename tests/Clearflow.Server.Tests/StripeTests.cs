@@ -327,6 +327,35 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
         await Api.WaitForOrderAsync(s.Api, Api.Id(order), o => o.GetProperty("status").GetString() == "succeeded", "succeeded after a retried read");
         Assert.Equal(2, s.Stripe.Requests.Count(r => r.Method == "GET" && r.Path == $"/v1/payment_intents/{intentId}"));
     }
+
+    [Fact]
+    public async Task Settlement_lines_come_from_balance_transactions_and_name_their_orders()
+    {
+        await using var s = await StartAsync();
+        (await PutCredentialsAsync(s.Api, RightKeys)).Dispose();
+        var order = await Api.CreateOrderAsync(s.Api, amount: 100_000);
+        var secret = order.GetProperty("checkout").GetProperty("client_secret").GetString()!;
+        await s.Stripe.PayAsync(secret[..secret.IndexOf("_secret_", StringComparison.Ordinal)]);
+        await Api.WaitForOrderAsync(s.Api, Api.Id(order), o => o.GetProperty("status").GetString() == "succeeded", "succeeded");
+        using (var refund = new HttpRequestMessage(HttpMethod.Post, $"/v1/orders/{Api.Id(order)}/refunds") { Content = JsonContent.Create(new { amount = 25_000 }) })
+        {
+            refund.Headers.Add("Idempotency-Key", "stripe-settle-refund");
+            (await s.Api.SendAsync(refund)).Dispose();
+        }
+        await RunRefundChecksAsync(s);
+
+        var date = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var report = await s.Api.GetFromJsonAsync<JsonElement>($"/v1/merchant/gateways/stripe/settlements?from={date}");
+        var lines = report.GetProperty("lines").EnumerateArray().ToArray();
+        var fee = FakeStripe.FeeFor(100_000);
+        var payment = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "payment");
+        Assert.Equal((Api.Id(order), 100_000L, fee, 100_000 - fee),
+            (payment.GetProperty("order_id").GetString(), payment.GetProperty("gross").GetInt64(), payment.GetProperty("fee").GetInt64(), payment.GetProperty("net").GetInt64()));
+        var refundLine = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "refund");
+        Assert.Equal((Api.Id(order), 25_000L, -25_000L), (refundLine.GetProperty("order_id").GetString(), refundLine.GetProperty("gross").GetInt64(),
+            refundLine.GetProperty("net").GetInt64()));
+        Assert.Equal(100_000 - fee - 25_000, Assert.Single(report.GetProperty("totals").EnumerateArray()).GetProperty("net").GetInt64());
+    }
 }
 
 /// <summary>Stripe's signature scheme on its own: the real header format, tampering, wrong secret, staleness.</summary>

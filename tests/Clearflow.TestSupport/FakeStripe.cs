@@ -15,9 +15,9 @@ namespace Clearflow.TestSupport;
 /// <summary>
 /// A local stand-in for the Stripe API on loopback, so the Stripe connector can be tested over real HTTP
 /// without a network or a Stripe account. It speaks the slice of the protocol the connector uses
-/// (payment intents, refunds, bearer auth, form-encoded requests, idempotency keys, signed webhooks) and
-/// lets a test play the customer (pay, decline, cancel) and the network (outages, 5xx answers,
-/// duplicated or reordered webhook deliveries).
+/// (payment intents, refunds, balance transactions with fees and net, bearer auth, form-encoded requests,
+/// idempotency keys, signed webhooks) and lets a test play the customer (pay, decline, cancel) and the
+/// network (outages, 5xx answers, duplicated or reordered webhook deliveries).
 /// </summary>
 /// <remarks>
 /// Webhooks are delivered before <see cref="PayAsync"/>, <see cref="DeclineAsync"/> and
@@ -50,6 +50,12 @@ public sealed class FakeStripe : IAsyncDisposable
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long after a balance transaction is created its funds become available (a fixed rolling schedule).</summary>
+    private static readonly TimeSpan AvailableAfter = TimeSpan.FromDays(2);
+
+    private const int DefaultListLimit = 10;
+    private const int MaxListLimit = 100;
+
     /// <summary>Shared because webhook deliveries are short and many fakes may run in one test process.</summary>
     private static readonly HttpClient Webhooks = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -64,6 +70,7 @@ public sealed class FakeStripe : IAsyncDisposable
     private readonly Dictionary<string, IntentState> _intents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RefundState> _refunds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SavedReply> _idempotent = new(StringComparer.Ordinal);
+    private readonly List<BalanceEntry> _balance = [];
     private readonly List<(string Method, string Path, string? IdempotencyKey)> _requests = [];
     private readonly List<int> _webhookAnswers = [];
     private readonly List<string> _held = [];
@@ -153,6 +160,7 @@ public sealed class FakeStripe : IAsyncDisposable
         app.MapGet("/v1/payment_intents/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadIntent));
         app.MapPost("/v1/refunds", (HttpContext context) => fake.PostAsync(context, fake.CreateRefund));
         app.MapGet("/v1/refunds/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadRefund));
+        app.MapGet("/v1/balance_transactions", (HttpContext context) => fake.GetAsync(context, _ => fake.ListBalance(context.Request.Query)));
         app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, "invalid_request_error", null, null,
             string.Create(CultureInfo.InvariantCulture, $"Unrecognized request URL ({context.Request.Method}: {context.Request.Path}).")), replayed: false));
         await app.StartAsync();
@@ -175,7 +183,10 @@ public sealed class FakeStripe : IAsyncDisposable
         }
     }
 
-    /// <summary>The customer pays: the intent succeeds in full and <c>payment_intent.succeeded</c> is sent.</summary>
+    /// <summary>
+    /// The customer pays: the intent succeeds in full, its charge is booked as a <c>charge</c> balance transaction
+    /// (fee per <see cref="FeeFor"/>) and <c>payment_intent.succeeded</c> is sent.
+    /// </summary>
     public Task PayAsync(string paymentIntentId)
     {
         string evt;
@@ -190,6 +201,7 @@ public sealed class FakeStripe : IAsyncDisposable
             intent.AmountReceived = intent.Amount;
             intent.LatestCharge = "ch_" + NewId();
             intent.Declined = false;
+            AddBalance("charge", intent.AmountReceived, FeeFor(intent.AmountReceived), intent.Currency, intent.LatestCharge, intent.Id);
             evt = Event("payment_intent.succeeded", intent.ToJson());
         }
         return DispatchAsync(evt);
@@ -276,6 +288,9 @@ public sealed class FakeStripe : IAsyncDisposable
         }
         await Task.WhenAll(pending);
     }
+
+    /// <summary>Stripe's processing fee on a charge of <paramref name="amount"/> minor units: 2.9% rounded down, plus 3.00.</summary>
+    public static long FeeFor(long amount) => amount * 29 / 1000 + 300;
 
     /// <summary>The <c>Stripe-Signature</c> header value Stripe would send for <paramref name="payload"/> at <paramref name="unixSeconds"/>.</summary>
     public static string Sign(string payload, string secret, long unixSeconds)
@@ -530,7 +545,8 @@ public sealed class FakeStripe : IAsyncDisposable
 
     /// <summary>
     /// Answers with the refund as it is, then settles a pending refund: the first status check sees
-    /// <c>pending</c>, later ones the outcome, and <c>refund.updated</c> announces it.
+    /// <c>pending</c>, later ones the outcome, and <c>refund.updated</c> announces it. A refund that
+    /// succeeds is booked as a <c>refund</c> balance transaction (negative, without fee).
     /// </summary>
     private (Reply, string?) ReadRefund(string id)
     {
@@ -545,7 +561,141 @@ public sealed class FakeStripe : IAsyncDisposable
         }
         refund.Status = refund.WillFail ? "failed" : "succeeded";
         refund.FailureReason = refund.WillFail ? "expired_or_canceled_card" : null;
+        if (refund.Status == "succeeded")
+        {
+            AddBalance("refund", -refund.Amount, 0, refund.Currency, refund.Id, refund.PaymentIntent);
+        }
         return (reply, Event("refund.updated", refund.ToJson()));
+    }
+
+    /// <summary>
+    /// Lists balance transactions newest first, optionally bounded by <c>created</c>, paged by <c>limit</c> and
+    /// <c>starting_after</c>; <c>expand[]=data.source</c> replaces each source id with the charge or refund.
+    /// </summary>
+    private (Reply, string?) ListBalance(IQueryCollection query)
+    {
+        long? from = null;
+        long? to = null;
+        foreach (var (name, inclusive, lower) in (ReadOnlySpan<(string, bool, bool)>)
+            [("created[gte]", true, true), ("created[gt]", false, true), ("created[lte]", true, false), ("created[lt]", false, false)])
+        {
+            if (!TryQueryLong(query, name, out var bound, out var bad))
+            {
+                return (bad!, null);
+            }
+            if (bound is { } at)
+            {
+                // Kept as inclusive bounds; the strict forms move one second inwards.
+                var edge = inclusive ? at : lower ? (at == long.MaxValue ? at : at + 1) : at - 1;
+                from = lower ? Math.Max(from ?? long.MinValue, edge) : from;
+                to = lower ? to : Math.Min(to ?? long.MaxValue, edge);
+            }
+        }
+        if (!TryQueryLong(query, "limit", out var requestedLimit, out var badLimit))
+        {
+            return (badLimit!, null);
+        }
+        if (requestedLimit is < 1 or > MaxListLimit)
+        {
+            return (Error(400, "invalid_request_error", "parameter_invalid_integer", "limit", requestedLimit < 1
+                ? "This value must be greater than or equal to 1."
+                : string.Create(CultureInfo.InvariantCulture, $"This value must be less than or equal to {MaxListLimit}.")), null);
+        }
+        var limit = (int)(requestedLimit ?? DefaultListLimit);
+        var expandSource = false;
+        foreach (var (name, values) in query)
+        {
+            if (!name.StartsWith("expand[", StringComparison.Ordinal) || !name.EndsWith(']'))
+            {
+                continue;
+            }
+            foreach (var value in values)
+            {
+                if (value != "data.source")
+                {
+                    return (Error(400, "invalid_request_error", null, "expand", "This property cannot be expanded (" + value + ")."), null);
+                }
+                expandSource = true;
+            }
+        }
+        // Newest first; within one second, the later event first.
+        var ordered = _balance.Select((entry, index) => (Entry: entry, Index: index))
+            .OrderByDescending(p => p.Entry.Created)
+            .ThenByDescending(p => p.Index)
+            .Select(p => p.Entry)
+            .ToList();
+        var start = 0;
+        if (query.TryGetValue("starting_after", out var cursors))
+        {
+            var cursor = cursors.Count == 1 ? cursors[0] ?? "" : "";
+            var at = ordered.FindIndex(e => string.Equals(e.Id, cursor, StringComparison.Ordinal));
+            if (at < 0)
+            {
+                return (Missing("balance transaction", "starting_after", cursor), null);
+            }
+            start = at + 1;
+        }
+        var matching = ordered.Skip(start)
+            .Where(e => (from is null || e.Created >= from) && (to is null || e.Created <= to))
+            .Take(limit + 1)
+            .ToList();
+        var data = new JsonArray();
+        foreach (var entry in matching.Take(limit))
+        {
+            data.Add(BalanceJson(entry, expandSource));
+        }
+        return (Ok(new JsonObject
+        {
+            ["object"] = "list",
+            ["url"] = "/v1/balance_transactions",
+            ["has_more"] = matching.Count > limit,
+            ["data"] = data,
+        }), null);
+    }
+
+    private void AddBalance(string type, long amount, long fee, string currency, string source, string paymentIntent) =>
+        _balance.Add(new BalanceEntry("txn_" + NewId(), type, amount, fee, currency, source, paymentIntent, Now()));
+
+    private JsonObject BalanceJson(BalanceEntry entry, bool expandSource)
+    {
+        JsonNode source = entry.Source;
+        if (expandSource)
+        {
+            source = entry.Type == "refund"
+                ? _refunds[entry.Source].ToJson()
+                : new JsonObject
+                {
+                    ["id"] = entry.Source,
+                    ["object"] = "charge",
+                    ["amount"] = entry.Amount,
+                    ["currency"] = entry.Currency,
+                    ["payment_intent"] = entry.PaymentIntent,
+                    ["status"] = "succeeded",
+                };
+        }
+        return new JsonObject
+        {
+            ["id"] = entry.Id,
+            ["object"] = "balance_transaction",
+            ["amount"] = entry.Amount,
+            ["available_on"] = entry.Created + (long)AvailableAfter.TotalSeconds,
+            ["created"] = entry.Created,
+            ["currency"] = entry.Currency,
+            ["description"] = null,
+            ["fee"] = entry.Fee,
+            ["fee_details"] = new JsonArray(new JsonObject
+            {
+                ["amount"] = entry.Fee,
+                ["currency"] = entry.Currency,
+                ["description"] = "Stripe processing fees",
+                ["type"] = "stripe_fee",
+            }),
+            ["net"] = entry.Amount - entry.Fee,
+            ["reporting_category"] = entry.Type,
+            ["source"] = source,
+            ["status"] = "available",
+            ["type"] = entry.Type,
+        };
     }
 
     // ---- webhooks ---------------------------------------------------------------------------------
@@ -676,6 +826,28 @@ public sealed class FakeStripe : IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// One plain non-negative decimal query value, or null when absent. Repeated, empty, signed or padded
+    /// values are refused as Stripe refuses a malformed integer.
+    /// </summary>
+    private static bool TryQueryLong(IQueryCollection query, string name, out long? value, out Reply? bad)
+    {
+        value = null;
+        bad = null;
+        if (!query.TryGetValue(name, out var values))
+        {
+            return true;
+        }
+        var raw = values.Count == 1 ? values[0] ?? "" : values.ToString();
+        if (values.Count == 1 && long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            value = parsed;
+            return true;
+        }
+        bad = Error(400, "invalid_request_error", "parameter_invalid_integer", name, "Invalid integer: " + raw);
+        return false;
+    }
+
     private static string? Param(IFormCollection form, string name) =>
         form.TryGetValue(name, out var values) && values.Count > 0 && !string.IsNullOrEmpty(values[0]) ? values[0] : null;
 
@@ -752,6 +924,10 @@ public sealed class FakeStripe : IAsyncDisposable
     private sealed record Reply(int Status, string Body, bool Save);
 
     private sealed record SavedReply(string Fingerprint, Reply Reply);
+
+    /// <param name="Type"><c>charge</c> or <c>refund</c>; also the reporting category.</param>
+    /// <param name="Source">The charge (<c>ch_</c>) or refund (<c>re_</c>) the money moved for.</param>
+    private sealed record BalanceEntry(string Id, string Type, long Amount, long Fee, string Currency, string Source, string PaymentIntent, long Created);
 
     private sealed class IntentState
     {

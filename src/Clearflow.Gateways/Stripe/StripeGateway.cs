@@ -13,7 +13,7 @@ namespace Clearflow.Gateways.Stripe;
 /// the first result. Amounts: Stripe's "smallest currency unit" is the ISO minor unit Clearflow stores,
 /// except for a few currencies Stripe treats specially, which are refused rather than guessed.
 /// </summary>
-public sealed class StripeGateway(HttpClient http, StripeOptions options, StripeGateway.Keys keys) : IPaymentGateway
+public sealed class StripeGateway(HttpClient http, StripeOptions options, StripeGateway.Keys keys) : IPaymentGateway, ISettlementSource
 {
     public sealed record Keys(string SecretKey, string PublishableKey, string WebhookSecret);
 
@@ -126,6 +126,43 @@ public sealed class StripeGateway(HttpClient http, StripeOptions options, Stripe
         {
             return new ConnectionCheck(false, "Stripe could not be reached: " + ex.Message, "unreachable");
         }
+    }
+
+    /// <summary>
+    /// Stripe reports money movement as balance transactions (amount, fee, net per charge and refund). Read with
+    /// the source expanded, so each line names its payment intent without a call per charge.
+    /// </summary>
+    public async Task<IReadOnlyList<SettlementLine>> FetchSettlementsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        var start = new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeSeconds();
+        var end = new DateTimeOffset(to.ToDateTime(TimeOnly.MaxValue), TimeSpan.Zero).ToUnixTimeSeconds();
+        var lines = new List<SettlementLine>();
+        string? after = null;
+        for (var page = 0; page < 1_000; page++)
+        {
+            var path = string.Create(CultureInfo.InvariantCulture,
+                $"v1/balance_transactions?created%5Bgte%5D={start}&created%5Blte%5D={end}&limit=100&expand%5B%5D=data.source")
+                + (after is null ? "" : "&starting_after=" + Uri.EscapeDataString(after));
+            var list = await SendAsync(HttpMethod.Get, path, null, null, cancellationToken);
+            foreach (var item in list.GetProperty("data").EnumerateArray())
+            {
+                var type = Text(item, "type");
+                var source = item.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
+                string? intent = source.ValueKind == JsonValueKind.Object && source.TryGetProperty("payment_intent", out var pi) && pi.ValueKind == JsonValueKind.String
+                    ? pi.GetString() : null;
+                var amount = item.GetProperty("amount").GetInt64();
+                var kind = type switch { "charge" or "payment" => "payment", "refund" => "refund", _ => "adjustment" };
+                lines.Add(new SettlementLine(kind, source.ValueKind == JsonValueKind.Object ? Text(source, "id") : Text(item, "id"), intent,
+                    Math.Abs(amount), item.GetProperty("fee").GetInt64(), 0, item.GetProperty("net").GetInt64(), Text(item, "currency").ToUpperInvariant(),
+                    null, Text(item, "id"), DateTimeOffset.FromUnixTimeSeconds(item.GetProperty("available_on").GetInt64())));
+                after = Text(item, "id");
+            }
+            if (!list.TryGetProperty("has_more", out var more) || !more.GetBoolean())
+            {
+                return lines;
+            }
+        }
+        throw new GatewayUnavailableException("stripe: the balance transaction list did not end after 1000 pages");
     }
 
     public static GatewayObservation Observe(JsonElement intent)
