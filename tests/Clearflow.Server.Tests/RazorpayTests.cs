@@ -15,11 +15,16 @@ namespace Clearflow.Server.Tests;
 /// <summary>The Razorpay connector end to end against a local fake that speaks Razorpay's protocol, on both stores.</summary>
 public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kind)
 {
-    private sealed record Setup(ClearflowTestHost Host, FakeRazorpay Razorpay, FakeTimeProvider Clock, HttpClient Api, string MerchantId) : IAsyncDisposable
+    private sealed record Setup(GatewayHost Gateway, FakeRazorpay Razorpay) : IAsyncDisposable
     {
+        public ClearflowTestHost Host => Gateway.Host;
+        public FakeTimeProvider Clock => Gateway.Clock;
+        public HttpClient Api => Gateway.Client;
+        public string MerchantId => Gateway.MerchantId;
+
         public async ValueTask DisposeAsync()
         {
-            Api.Dispose();
+            Gateway.Dispose();
             await Razorpay.DisposeAsync();
         }
     }
@@ -31,61 +36,25 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
 
     private async Task<Setup> StartAsync()
     {
-        var razorpay = await FakeRazorpay.StartAsync();
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var settings = StatusCheckTests.Workers();
-        settings["Clearflow:Gateways:Razorpay:BaseUrl"] = razorpay.BaseAddress.ToString();
-        var host = await environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), settings);
-        using var scope = host.Services.CreateScope();
-        var merchant = (await scope.ServiceProvider.GetRequiredService<CreateMerchant>().HandleAsync("Razorpay " + Guid.NewGuid().ToString("N")[..8], default)).Value!;
-        var key = (await scope.ServiceProvider.GetRequiredService<IssueApiKey>().HandleAsync(merchant.Id, "test", default)).Value!.SecretKey;
-        var api = host.CreateClient(key);
-        using (var put = await api.PutAsync("/v1/merchant/settings",
-                   new StringContent("""{"gateways":["sandbox","razorpay"],"default_gateway":"razorpay"}""", Encoding.UTF8, "application/json")))
-        {
-            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
-        }
-        razorpay.WebhookTarget = new Uri(host.BaseAddress, $"/v1/gateways/razorpay/webhooks/{merchant.Id}");
-        return new Setup(host, razorpay, clock, api, merchant.Id);
+        var fake = await FakeRazorpay.StartAsync();
+        var gateway = await GatewayHost.StartAsync(environment, kind, "razorpay", new Dictionary<string, string?> { ["Clearflow:Gateways:Razorpay:BaseUrl"] = fake.BaseAddress.ToString() });
+        fake.WebhookTarget = gateway.WebhookUrl("razorpay");
+        return new Setup(gateway, fake);
     }
 
-    private static async Task PutCredentialsAsync(HttpClient api, Dictionary<string, string> fields)
-    {
-        using var put = await api.PutAsync("/v1/merchant/gateways/razorpay/credentials",
-            new StringContent(JsonSerializer.Serialize(fields), Encoding.UTF8, "application/json"));
-        Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
-    }
-
-    private static async Task RunRefundChecksAsync(Setup s)
-    {
-        for (var round = 0; round < 3; round++)
-        {
-            s.Clock.Advance(TimeSpan.FromMinutes(30));
-            using var scope = s.Host.Services.CreateScope();
-            await scope.ServiceProvider.GetRequiredService<RunDueRefundChecks>().HandleAsync(50, default);
-        }
-    }
-
-    private static async Task<JsonElement> RefundAsync(HttpClient api, string orderId, long amount, string key)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/orders/{orderId}/refunds") { Content = JsonContent.Create(new { amount }) };
-        request.Headers.Add("Idempotency-Key", key);
-        using var response = await api.SendAsync(request);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
+    private static Task RunRefundChecksAsync(Setup s) => s.Gateway.RunRefundChecksAsync();
 
     [Fact]
     public async Task A_payment_goes_through_razorpay_create_pay_callback_webhook_refund()
     {
         await using var s = await StartAsync();
-        await PutCredentialsAsync(s.Api, new(RightKeys) { ["key_secret"] = "not-the-secret" });
+        await s.Gateway.PutCredentialsAsync("razorpay", new(RightKeys) { ["key_secret"] = "not-the-secret" });
         using (var rejected = await s.Api.PostAsync("/v1/merchant/gateways/razorpay/test", null))
         {
             var problem = await Api.ProblemAsync(rejected, HttpStatusCode.UnprocessableEntity, "gateway-credentials-rejected");
             Assert.Contains("razorpay", problem.GetProperty("detail").GetString());
         }
-        await PutCredentialsAsync(s.Api, RightKeys);
+        await s.Gateway.PutCredentialsAsync("razorpay", RightKeys);
         using (var ok = await s.Api.PostAsync("/v1/merchant/gateways/razorpay/test", null))
         {
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
@@ -132,7 +101,7 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
             o => o.GetProperty("timeline").EnumerateArray().Any(e => e.GetProperty("kind").GetString() == "gateway.status_fetched"), "status fetched after callback");
 
         // Refunds: partial then the rest; each pending at first, processed when checked; one Razorpay refund per Clearflow refund.
-        var first = await RefundAsync(s.Api, Api.Id(order), 10_000, "rzp-refund-1");
+        var first = await s.Gateway.RefundAsync(Api.Id(order), 10_000, "rzp-refund-1");
         Assert.Equal("pending", first.GetProperty("status").GetString());
         Assert.StartsWith("rfnd_", first.GetProperty("gateway_reference").GetString());
         using (var again = new HttpRequestMessage(HttpMethod.Post, $"/v1/orders/{Api.Id(order)}/refunds") { Content = JsonContent.Create(new { amount = 10_000 }) })
@@ -144,7 +113,7 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
         }
         await RunRefundChecksAsync(s);
         Assert.Equal("partially_refunded", (await Api.GetOrderAsync(s.Api, Api.Id(order))).GetProperty("status").GetString());
-        await RefundAsync(s.Api, Api.Id(order), 39_900, "rzp-refund-2");
+        await s.Gateway.RefundAsync(Api.Id(order), 39_900, "rzp-refund-2");
         await RunRefundChecksAsync(s);
         Assert.Equal("refunded", (await Api.GetOrderAsync(s.Api, Api.Id(order))).GetProperty("status").GetString());
         var refundCalls = s.Razorpay.Requests.Where(r => r.Method == "POST" && r.Path.EndsWith("/refund", StringComparison.Ordinal)).ToArray();
@@ -156,7 +125,7 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
     public async Task Without_a_webhook_the_poller_finds_the_payment_and_bad_webhooks_change_nothing()
     {
         await using var s = await StartAsync();
-        await PutCredentialsAsync(s.Api, RightKeys);
+        await s.Gateway.PutCredentialsAsync("razorpay", RightKeys);
         var order = await Api.CreateOrderAsync(s.Api);
         var razorpayOrderId = order.GetProperty("checkout").GetProperty("order_id").GetString()!;
         s.Razorpay.WebhookTarget = null; // webhooks lost
@@ -209,12 +178,12 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
     public async Task Settlement_lines_come_with_fees_and_are_matched_to_orders()
     {
         await using var s = await StartAsync();
-        await PutCredentialsAsync(s.Api, RightKeys);
+        await s.Gateway.PutCredentialsAsync("razorpay", RightKeys);
         var order = await Api.CreateOrderAsync(s.Api, amount: 50_000);
         var razorpayOrderId = order.GetProperty("checkout").GetProperty("order_id").GetString()!;
         await s.Razorpay.PayAsync(razorpayOrderId);
         await Api.WaitForOrderAsync(s.Api, Api.Id(order), o => o.GetProperty("status").GetString() == "succeeded", "succeeded");
-        await RefundAsync(s.Api, Api.Id(order), 5_000, "rzp-settle-refund");
+        await s.Gateway.RefundAsync(Api.Id(order), 5_000, "rzp-settle-refund");
         await RunRefundChecksAsync(s);
         var day = DateOnly.FromDateTime(DateTime.UtcNow);
         s.Razorpay.Settle(day);
@@ -243,7 +212,7 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
     public async Task An_order_create_without_idempotency_is_not_retried_inside_the_call()
     {
         await using var s = await StartAsync();
-        await PutCredentialsAsync(s.Api, RightKeys);
+        await s.Gateway.PutCredentialsAsync("razorpay", RightKeys);
         var body = Api.OrderBody(Api.NewReceipt());
         s.Razorpay.FailNextRequests(1, 500);
         using (var response = await Api.PostOrderAsync(s.Api, body, "rzp-no-retry"))

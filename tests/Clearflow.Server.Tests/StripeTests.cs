@@ -15,11 +15,16 @@ namespace Clearflow.Server.Tests;
 /// <summary>The Stripe connector end to end against a local fake that speaks Stripe's protocol, on both stores.</summary>
 public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
 {
-    private sealed record Setup(ClearflowTestHost Host, FakeStripe Stripe, FakeTimeProvider Clock, HttpClient Api, string MerchantId) : IAsyncDisposable
+    private sealed record Setup(GatewayHost Gateway, FakeStripe Stripe) : IAsyncDisposable
     {
+        public ClearflowTestHost Host => Gateway.Host;
+        public FakeTimeProvider Clock => Gateway.Clock;
+        public HttpClient Api => Gateway.Client;
+        public string MerchantId => Gateway.MerchantId;
+
         public async ValueTask DisposeAsync()
         {
-            Api.Dispose();
+            Gateway.Dispose();
             await Stripe.DisposeAsync();
         }
     }
@@ -31,37 +36,16 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
 
     private async Task<Setup> StartAsync()
     {
-        var stripe = await FakeStripe.StartAsync();
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var settings = StatusCheckTests.Workers();
-        settings["Clearflow:Gateways:Stripe:BaseUrl"] = stripe.BaseAddress.ToString();
-        var host = await environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), settings);
-        using var scope = host.Services.CreateScope();
-        var merchant = (await scope.ServiceProvider.GetRequiredService<CreateMerchant>().HandleAsync("Stripe " + Guid.NewGuid().ToString("N")[..8], default)).Value!;
-        var key = (await scope.ServiceProvider.GetRequiredService<IssueApiKey>().HandleAsync(merchant.Id, "test", default)).Value!.SecretKey;
-        var api = host.CreateClient(key);
-        using (var put = await api.PutAsync("/v1/merchant/settings",
-                   new StringContent("""{"gateways":["sandbox","stripe"],"default_gateway":"stripe"}""", Encoding.UTF8, "application/json")))
-        {
-            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
-        }
-        stripe.WebhookTarget = new Uri(host.BaseAddress, $"/v1/gateways/stripe/webhooks/{merchant.Id}");
-        return new Setup(host, stripe, clock, api, merchant.Id);
+        var fake = await FakeStripe.StartAsync();
+        var gateway = await GatewayHost.StartAsync(environment, kind, "stripe", new Dictionary<string, string?> { ["Clearflow:Gateways:Stripe:BaseUrl"] = fake.BaseAddress.ToString() });
+        fake.WebhookTarget = gateway.WebhookUrl("stripe");
+        return new Setup(gateway, fake);
     }
 
     private static async Task<HttpResponseMessage> PutCredentialsAsync(HttpClient api, Dictionary<string, string> fields) =>
         await api.PutAsync("/v1/merchant/gateways/stripe/credentials", new StringContent(JsonSerializer.Serialize(fields), Encoding.UTF8, "application/json"));
 
-    /// <summary>Lets time pass and runs refund checks, round by round: the fake answers "pending" to the first fetch of a refund.</summary>
-    private static async Task RunRefundChecksAsync(Setup s)
-    {
-        for (var round = 0; round < 3; round++)
-        {
-            s.Clock.Advance(TimeSpan.FromMinutes(30));
-            using var scope = s.Host.Services.CreateScope();
-            await scope.ServiceProvider.GetRequiredService<RunDueRefundChecks>().HandleAsync(50, default);
-        }
-    }
+    private static Task RunRefundChecksAsync(Setup s) => s.Gateway.RunRefundChecksAsync();
 
     [Fact]
     public async Task Credentials_are_sealed_never_returned_and_checked_by_test_connection()
