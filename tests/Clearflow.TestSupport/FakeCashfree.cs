@@ -6,9 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Clearflow.TestSupport;
 
@@ -96,18 +94,14 @@ public sealed class FakeCashfree : IAsyncDisposable
     /// <summary>Non-ASCII text is written literally; tests may match messages and notes as raw text.</summary>
     private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>Shared because webhook deliveries are short and many fakes may run in one test process.</summary>
-    private static readonly HttpClient Webhooks = new() { Timeout = TimeSpan.FromSeconds(10) };
-
-    private readonly WebApplication _app;
-
     /// <summary>Guards every piece of mutable state below; never held across an await.</summary>
     private readonly Lock _gate = new();
 
-    /// <summary>One delivery at a time, so the order a test causes events in is the order Clearflow sees them.</summary>
-    private readonly SemaphoreSlim _sending = new(1, 1);
+    /// <summary>The loopback app, the request log, and the outage and injected-failure gates.</summary>
+    private readonly LoopbackGateway _server;
+
+    /// <summary>Webhook delivery: habit, one at a time, retries, answers, background deliveries.</summary>
+    private readonly WebhookSender<Hook> _hooks;
 
     /// <summary>Keyed by the merchant's <c>order_id</c>.</summary>
     private readonly Dictionary<string, OrderState> _orders = new(StringComparer.Ordinal);
@@ -118,10 +112,6 @@ public sealed class FakeCashfree : IAsyncDisposable
     /// <summary><c>x-idempotency-key</c> → the request it was first used with and the reply it got.</summary>
     private readonly Dictionary<string, SavedReply> _idempotent = new(StringComparer.Ordinal);
 
-    private readonly List<(string Method, string Path, string? IdempotencyKey)> _requests = [];
-    private readonly List<int> _webhookAnswers = [];
-    private readonly List<Hook> _held = [];
-    private readonly List<Task> _background = [];
 
     /// <summary>Settled payments and refunds in the order they were settled, so <c>event_id</c>s increase along it.</summary>
     private readonly List<ReconRow> _recon = [];
@@ -132,37 +122,36 @@ public sealed class FakeCashfree : IAsyncDisposable
     /// <summary>Source of the all-digit Cashfree ids (<c>cf_order_id</c>, <c>cf_payment_id</c>, <c>cf_refund_id</c>).</summary>
     private long _lastNumber = RandomNumberGenerator.GetInt32(100_000_000, 900_000_000) * 10L;
 
-    private int _failCount;
-    private int _failStatus = 500;
     private bool _failNextRefund;
-    private volatile Uri? _webhookTarget;
-    private volatile Delivery _habit = Delivery.Once;
-    private volatile bool _unreachable;
-    private volatile int _webhookRetries = 2;
 
-    private FakeCashfree(WebApplication app) => _app = app;
+    private FakeCashfree()
+    {
+        _server = new LoopbackGateway(_gate);
+        _hooks = new WebhookSender<Hook>(_gate, PostEventAsync);
+    }
 
     /// <summary>Root of the fake API, ending in a slash so <c>new Uri(BaseAddress, "pg/...")</c> works.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _server.BaseAddress;
 
     /// <summary>Where events are POSTed; null means events are dropped (nothing is sent or queued).</summary>
     public Uri? WebhookTarget
     {
-        get => _webhookTarget;
-        set => _webhookTarget = value;
+        get => _hooks.Target;
+        set => _hooks.Target = value;
     }
 
     public Delivery Habit
     {
-        get => _habit;
-        set => _habit = value;
+        // Delivery is numbered as DeliveryHabit is.
+        get => (Delivery)_hooks.Habit;
+        set => _hooks.Habit = (DeliveryHabit)value;
     }
 
     /// <summary>When true, every API request is recorded and then its connection is reset, as in an outage.</summary>
     public bool Unreachable
     {
-        get => _unreachable;
-        set => _unreachable = value;
+        get => _server.Unreachable;
+        set => _server.Unreachable = value;
     }
 
     /// <summary>
@@ -172,83 +161,43 @@ public sealed class FakeCashfree : IAsyncDisposable
     /// </summary>
     public int WebhookRetries
     {
-        get => _webhookRetries;
-        set => _webhookRetries = Math.Clamp(value, 0, 10);
+        get => _hooks.Retries;
+        set => _hooks.Retries = value;
     }
 
     /// <summary>
     /// Every API request received (including refused and aborted ones), in arrival order; the key is the
     /// <c>refund_id</c> of the body for refund creations, else the <c>x-idempotency-key</c> header when one was sent.
     /// </summary>
-    public IReadOnlyList<(string Method, string Path, string? IdempotencyKey)> Requests
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _requests.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<(string Method, string Path, string? IdempotencyKey)> Requests => _server.Requests;
 
     /// <summary>The HTTP status of every webhook delivery attempt, in order; 0 when the target did not answer.</summary>
-    public IReadOnlyList<int> WebhookAnswers
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _webhookAnswers.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<int> WebhookAnswers => _hooks.Answers;
 
     public static async Task<FakeCashfree> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeCashfree(app);
-        app.Use(async (HttpContext context, RequestDelegate next) =>
+        var fake = new FakeCashfree();
+        await fake._server.StartAsync(fake.AdmitAsync, app =>
         {
-            if (await fake.AdmitAsync(context))
-            {
-                await next(context);
-            }
+            app.MapPost("/pg/orders", (HttpContext context) => fake.PostAsync(context, fake.CreateOrder));
+            app.MapGet("/pg/orders/{order_id}", (HttpContext context) =>
+                fake.GetAsync(context, () => fake.ReadOrder(RouteValue(context, "order_id"))));
+            app.MapGet("/pg/orders/{order_id}/payments", (HttpContext context) =>
+                fake.GetAsync(context, () => fake.ReadPayments(RouteValue(context, "order_id"))));
+            app.MapPost("/pg/orders/{order_id}/refunds", (HttpContext context) =>
+                fake.PostAsync(context, body => fake.CreateRefund(RouteValue(context, "order_id"), body)));
+            app.MapGet("/pg/orders/{order_id}/refunds", (HttpContext context) =>
+                fake.GetAsync(context, () => fake.ReadRefunds(RouteValue(context, "order_id"))));
+            app.MapGet("/pg/orders/{order_id}/refunds/{refund_id}", (HttpContext context) =>
+                fake.GetAsync(context, () => fake.ReadRefund(RouteValue(context, "order_id"), RouteValue(context, "refund_id"))));
+            app.MapPost("/pg/settlement/recon", (HttpContext context) => fake.QueryAsync(context, fake.ReadRecon));
+            app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, "requested URL was not found", "request_invalid", InvalidRequest)));
         });
-        app.MapPost("/pg/orders", (HttpContext context) => fake.PostAsync(context, fake.CreateOrder));
-        app.MapGet("/pg/orders/{order_id}", (HttpContext context) =>
-            fake.GetAsync(context, () => fake.ReadOrder(RouteValue(context, "order_id"))));
-        app.MapGet("/pg/orders/{order_id}/payments", (HttpContext context) =>
-            fake.GetAsync(context, () => fake.ReadPayments(RouteValue(context, "order_id"))));
-        app.MapPost("/pg/orders/{order_id}/refunds", (HttpContext context) =>
-            fake.PostAsync(context, body => fake.CreateRefund(RouteValue(context, "order_id"), body)));
-        app.MapGet("/pg/orders/{order_id}/refunds", (HttpContext context) =>
-            fake.GetAsync(context, () => fake.ReadRefunds(RouteValue(context, "order_id"))));
-        app.MapGet("/pg/orders/{order_id}/refunds/{refund_id}", (HttpContext context) =>
-            fake.GetAsync(context, () => fake.ReadRefund(RouteValue(context, "order_id"), RouteValue(context, "refund_id"))));
-        app.MapPost("/pg/settlement/recon", (HttpContext context) => fake.QueryAsync(context, fake.ReadRecon));
-        app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, "requested URL was not found", "request_invalid", InvalidRequest)));
-        await app.StartAsync();
-        fake.BaseAddress = new Uri(new Uri(app.Urls.First()), "/");
         return fake;
     }
 
     /// <summary>Sends the held events, newest first, each with the usual retries.</summary>
-    public async Task ReleaseHeldAsync()
-    {
-        Hook[] held;
-        lock (_gate)
-        {
-            held = [.. _held];
-            _held.Clear();
-        }
-        for (var i = held.Length - 1; i >= 0; i--)
-        {
-            await DeliverAsync(held[i]);
-        }
-    }
+    public Task ReleaseHeldAsync() => _hooks.ReleaseHeldAsync();
 
     /// <summary>
     /// The customer pays the whole order: a <c>SUCCESS</c> payment is added, the order becomes <c>PAID</c> and
@@ -349,14 +298,7 @@ public sealed class FakeCashfree : IAsyncDisposable
     /// The next <paramref name="count"/> authenticated API requests answer <paramref name="statusCode"/> with a
     /// Cashfree error body; nothing is executed, and no idempotency key is remembered.
     /// </summary>
-    public void FailNextRequests(int count, int statusCode = 500)
-    {
-        lock (_gate)
-        {
-            _failCount = Math.Max(0, count);
-            _failStatus = statusCode;
-        }
-    }
+    public void FailNextRequests(int count, int statusCode = 500) => _server.FailNextRequests(count, statusCode);
 
     /// <summary>The order as <c>GET /pg/orders/{order_id}</c> would return it now, or null if there is none.</summary>
     public JsonElement? Order(string orderId)
@@ -368,15 +310,7 @@ public sealed class FakeCashfree : IAsyncDisposable
     }
 
     /// <summary>Waits for background deliveries (<c>REFUND_STATUS_WEBHOOK</c>) to finish, retries included.</summary>
-    public async Task WaitForDeliveriesAsync()
-    {
-        Task[] pending;
-        lock (_gate)
-        {
-            pending = [.. _background];
-        }
-        await Task.WhenAll(pending);
-    }
+    public Task WaitForDeliveriesAsync() => _hooks.WaitForDeliveriesAsync();
 
     /// <summary>
     /// The <c>x-webhook-signature</c> header value: Base64 of HMAC-SHA256 under the client secret over the
@@ -399,17 +333,9 @@ public sealed class FakeCashfree : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await WaitForDeliveriesAsync();
-        }
-        catch (Exception)
-        {
-            // A late delivery failing must not hide the test's own outcome.
-        }
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _sending.Dispose();
+        await _hooks.DrainAsync();
+        await _server.DisposeAsync();
+        _hooks.Dispose();
     }
 
     // ---- request pipeline -------------------------------------------------------------------------
@@ -430,37 +356,15 @@ public sealed class FakeCashfree : IAsyncDisposable
         }
         var path = request.Path.Value ?? "/";
         var key = IsRefundCreation(request.Method, path) ? RefundIdOf(body) : Header(request, IdempotencyHeader);
-        Reply? refusal = null;
-        var unreachable = _unreachable;
-        lock (_gate)
-        {
-            _requests.Add((request.Method, path, key));
-            if (!unreachable)
+        return await _server.AdmitAsync(context, key,
+            () => Authenticate(request),
+            status => status switch
             {
-                refusal = Authenticate(request);
-                if (refusal is null && _failCount > 0)
-                {
-                    _failCount--;
-                    refusal = _failStatus switch
-                    {
-                        >= 500 => Error(_failStatus, "internal server error (injected by FakeCashfree)", "internal_error", "api_error"),
-                        429 => Error(_failStatus, "too many requests (injected by FakeCashfree)", "request_failed", "rate_limit_error"),
-                        _ => Error(_failStatus, "the request was refused (injected by FakeCashfree)", "request_failed", InvalidRequest),
-                    };
-                }
-            }
-        }
-        if (unreachable)
-        {
-            context.Abort();
-            return false;
-        }
-        if (refusal is not null)
-        {
-            await WriteAsync(context, refusal);
-            return false;
-        }
-        return true;
+                >= 500 => Error(status, "internal server error (injected by FakeCashfree)", "internal_error", "api_error"),
+                429 => Error(status, "too many requests (injected by FakeCashfree)", "request_failed", "rate_limit_error"),
+                _ => Error(status, "the request was refused (injected by FakeCashfree)", "request_failed", InvalidRequest),
+            },
+            WriteAsync);
     }
 
     /// <summary>Client id and secret first (one and the same 401 for anything wrong), then the API version.</summary>
@@ -527,11 +431,7 @@ public sealed class FakeCashfree : IAsyncDisposable
         if (result.Event is not null)
         {
             // Not awaited: the connector may be reading this refund from inside its own webhook handling.
-            var delivery = DispatchQuietlyAsync(result.Event);
-            lock (_gate)
-            {
-                _background.Add(delivery);
-            }
+            _hooks.DispatchInBackground(result.Event);
         }
         await WriteAsync(context, result.Reply);
     }
@@ -802,74 +702,7 @@ public sealed class FakeCashfree : IAsyncDisposable
 
     // ---- webhooks ---------------------------------------------------------------------------------
 
-    private Task DispatchAsync(Hook evt)
-    {
-        if (_webhookTarget is null)
-        {
-            return Task.CompletedTask;
-        }
-        if (_habit == Delivery.HeldThenReversed)
-        {
-            lock (_gate)
-            {
-                _held.Add(evt);
-            }
-            return Task.CompletedTask;
-        }
-        return SendAsync(evt, _habit == Delivery.Duplicate ? 2 : 1);
-    }
-
-    private async Task SendAsync(Hook evt, int times)
-    {
-        for (var i = 0; i < times; i++)
-        {
-            await DeliverAsync(evt);
-        }
-    }
-
-    private async Task DispatchQuietlyAsync(Hook evt)
-    {
-        await Task.Yield();
-        try
-        {
-            await DispatchAsync(evt);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The fake was disposed mid-delivery; nobody is left to care.
-        }
-    }
-
-    /// <summary>One delivery: signed POST, then bounded retries (same bytes, same timestamp) while the target does not acknowledge with 2xx.</summary>
-    private async Task DeliverAsync(Hook evt)
-    {
-        await _sending.WaitAsync();
-        try
-        {
-            for (var attempt = 0; ; attempt++)
-            {
-                var target = _webhookTarget;
-                if (target is null)
-                {
-                    return;
-                }
-                var status = await PostEventAsync(target, evt, attempt + 1);
-                lock (_gate)
-                {
-                    _webhookAnswers.Add(status);
-                }
-                if (status is >= 200 and < 300 || attempt >= _webhookRetries)
-                {
-                    return;
-                }
-                await Task.Delay(RetryDelay);
-            }
-        }
-        finally
-        {
-            _sending.Release();
-        }
-    }
+    private Task DispatchAsync(Hook evt) => _hooks.DispatchAsync(evt);
 
     private static async Task<int> PostEventAsync(Uri target, Hook evt, int attempt)
     {
@@ -881,19 +714,7 @@ public sealed class FakeCashfree : IAsyncDisposable
         request.Headers.TryAddWithoutValidation("x-webhook-timestamp", evt.Timestamp);
         request.Headers.TryAddWithoutValidation("x-webhook-version", ApiVersion);
         request.Headers.TryAddWithoutValidation("x-webhook-attempt", attempt.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            using var response = await Webhooks.SendAsync(request);
-            return (int)response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return 0;
-        }
-        catch (TaskCanceledException)
-        {
-            return 0;
-        }
+        return await LoopbackGateway.StatusOfAsync(LoopbackGateway.Webhooks, request);
     }
 
     /// <summary>A payment event: the order, the payment and the customer as Cashfree nests them under <c>data</c>.</summary>
@@ -1360,11 +1181,7 @@ public sealed class FakeCashfree : IAsyncDisposable
         ["type"] = type,
     }.ToJsonString(Wire));
 
-    private static JsonElement ToElement(JsonObject json)
-    {
-        using var document = JsonDocument.Parse(json.ToJsonString(Wire));
-        return document.RootElement.Clone();
-    }
+    private static JsonElement ToElement(JsonObject json) => LoopbackGateway.ToElement(json, Wire);
 
     private sealed record Reply(int Status, string Body);
 

@@ -6,10 +6,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Logging;
 
 namespace Clearflow.TestSupport;
 
@@ -66,8 +64,6 @@ public sealed class FakePayU : IAsyncDisposable
     /// <summary>PayU writes text literally; tests may match messages as raw text.</summary>
     private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
-
     /// <summary>PayU stamps <c>addedon</c> in Indian Standard Time.</summary>
     private static readonly TimeSpan Ist = new(5, 30, 0);
 
@@ -80,13 +76,17 @@ public sealed class FakePayU : IAsyncDisposable
         Timeout = TimeSpan.FromSeconds(10),
     };
 
-    private readonly WebApplication _app;
-
     /// <summary>Guards every piece of mutable state below; never held across an await.</summary>
     private readonly Lock _gate = new();
 
-    /// <summary>One completion at a time, so the order a test causes posts in is the order Clearflow sees them.</summary>
-    private readonly SemaphoreSlim _sending = new(1, 1);
+    /// <summary>The loopback app, the request log, and the outage and injected-failure gates.</summary>
+    private readonly LoopbackGateway _server;
+
+    /// <summary>
+    /// Notification delivery; its one-at-a-time rule also covers the browser return before it, so the order a
+    /// test causes posts in is the order Clearflow sees them.
+    /// </summary>
+    private readonly WebhookSender<Dictionary<string, string>> _notifier;
 
     private readonly Dictionary<string, TxnState> _txns = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TxnState> _byPayuId = new(StringComparer.Ordinal);
@@ -97,60 +97,52 @@ public sealed class FakePayU : IAsyncDisposable
     /// <summary>The merchant's refund token (<c>var2</c>) → the refund it created.</summary>
     private readonly Dictionary<string, RefundState> _refundTokens = new(StringComparer.Ordinal);
 
-    private readonly List<(string Method, string Path, string? Command)> _requests = [];
     private readonly List<(string Url, int Status)> _browserReturns = [];
-    private readonly List<int> _notifyAnswers = [];
     private long _nextPayuId = 403993715000000 + RandomNumberGenerator.GetInt32(100_000_000);
     private long _nextRequestId = 130000000 + RandomNumberGenerator.GetInt32(10_000_000);
-    private int _failCount;
-    private int _failStatus = 500;
     private bool _failNextRefund;
-    private volatile Uri? _notifyTarget;
-    private volatile Delivery _habit = Delivery.Once;
-    private volatile bool _unreachable;
 
-    private FakePayU(WebApplication app) => _app = app;
+    private FakePayU()
+    {
+        _server = new LoopbackGateway(_gate);
+        _notifier = new WebhookSender<Dictionary<string, string>>(_gate, (target, fields, _) => PostFormAsync(target, fields, "PayU-Webhook/1.0"))
+        {
+            Retries = NotifyRetries,
+        };
+    }
 
     /// <summary>
     /// Root of the fake, ending in a slash, so <c>new Uri(BaseAddress, "_payment")</c> and
     /// <c>new Uri(BaseAddress, "merchant/postservice.php?form=2")</c> work.
     /// </summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _server.BaseAddress;
 
     /// <summary>Where the server-to-server notification is POSTed; null means none is sent.</summary>
     public Uri? NotifyTarget
     {
-        get => _notifyTarget;
-        set => _notifyTarget = value;
+        get => _notifier.Target;
+        set => _notifier.Target = value;
     }
 
     public Delivery Habit
     {
-        get => _habit;
-        set => _habit = value;
+        // Delivery is numbered as DeliveryHabit is.
+        get => (Delivery)_notifier.Habit;
+        set => _notifier.Habit = (DeliveryHabit)value;
     }
 
     /// <summary>When true, every request is recorded and then its connection is reset, as in an outage.</summary>
     public bool Unreachable
     {
-        get => _unreachable;
-        set => _unreachable = value;
+        get => _server.Unreachable;
+        set => _server.Unreachable = value;
     }
 
     /// <summary>
     /// Every request received (including refused and aborted ones), in arrival order; the command is the
     /// postservice <c>command</c> field when one was sent.
     /// </summary>
-    public IReadOnlyList<(string Method, string Path, string? Command)> Requests
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _requests.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<(string Method, string Path, string? Command)> Requests => _server.Requests;
 
     /// <summary>Every post of the browser back to <c>surl</c>/<c>furl</c> and the HTTP status it got; 0 when there was no answer.</summary>
     public IReadOnlyList<(string Url, int Status)> BrowserReturns
@@ -165,37 +157,18 @@ public sealed class FakePayU : IAsyncDisposable
     }
 
     /// <summary>The HTTP status of every notification attempt, in order; 0 when the target did not answer.</summary>
-    public IReadOnlyList<int> NotifyAnswers
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _notifyAnswers.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<int> NotifyAnswers => _notifier.Answers;
 
     public static async Task<FakePayU> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakePayU(app);
-        app.Use(async (HttpContext context, RequestDelegate next) =>
+        var fake = new FakePayU();
+        await fake._server.StartAsync(fake.AdmitAsync, app =>
         {
-            if (await fake.AdmitAsync(context))
-            {
-                await next(context);
-            }
+            app.MapPost("/_payment", (HttpContext context) => fake.CheckoutAsync(context));
+            app.MapPost("/merchant/postservice.php", (HttpContext context) => fake.PostServiceAsync(context));
+            app.MapFallback((HttpContext context) => WriteAsync(context, new Reply(404, "text/html; charset=utf-8",
+                Page("404 Not Found", "<h1>404 Not Found</h1>"))));
         });
-        app.MapPost("/_payment", (HttpContext context) => fake.CheckoutAsync(context));
-        app.MapPost("/merchant/postservice.php", (HttpContext context) => fake.PostServiceAsync(context));
-        app.MapFallback((HttpContext context) => WriteAsync(context, new Reply(404, "text/html; charset=utf-8",
-            Page("404 Not Found", "<h1>404 Not Found</h1>"))));
-        await app.StartAsync();
-        fake.BaseAddress = new Uri(new Uri(app.Urls.First()), "/");
         return fake;
     }
 
@@ -225,14 +198,7 @@ public sealed class FakePayU : IAsyncDisposable
     /// <paramref name="statusCode"/> with an HTML error page, as PayU's front end does; nothing is executed
     /// and no refund token is remembered.
     /// </summary>
-    public void FailNextRequests(int count, int statusCode = 500)
-    {
-        lock (_gate)
-        {
-            _failCount = Math.Max(0, count);
-            _failStatus = statusCode;
-        }
-    }
+    public void FailNextRequests(int count, int statusCode = 500) => _server.FailNextRequests(count, statusCode);
 
     /// <summary>
     /// The transaction's stored fields (what the checkout form carried, with <c>amount</c> written with two
@@ -286,9 +252,8 @@ public sealed class FakePayU : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _sending.Dispose();
+        await _server.DisposeAsync();
+        _notifier.Dispose();
     }
 
     // ---- request pipeline -------------------------------------------------------------------------
@@ -299,30 +264,12 @@ public sealed class FakePayU : IAsyncDisposable
         var request = context.Request;
         var form = await ReadFormAsync(request);
         var command = Field(form, "command");
-        Reply? refusal = null;
-        var unreachable = _unreachable;
-        lock (_gate)
-        {
-            _requests.Add((request.Method, request.Path.Value ?? "/", command.Length == 0 ? null : command));
-            if (!unreachable && _failCount > 0)
-            {
-                _failCount--;
-                var status = _failStatus;
-                refusal = new Reply(status, "text/html; charset=utf-8", Page("PayU", string.Create(CultureInfo.InvariantCulture,
-                    $"<h1>{status} {WebUtility.HtmlEncode(ReasonPhrases.GetReasonPhrase(status))}</h1><p>Injected by FakePayU.</p>")));
-            }
-        }
-        if (unreachable)
-        {
-            context.Abort();
-            return false;
-        }
-        if (refusal is not null)
-        {
-            await WriteAsync(context, refusal);
-            return false;
-        }
-        return true;
+        // PayU checks no credentials at the door: a wrong key or hash is answered by the endpoint itself.
+        return await _server.AdmitAsync(context, command.Length == 0 ? null : command,
+            () => null,
+            status => new Reply(status, "text/html; charset=utf-8", Page("PayU", string.Create(CultureInfo.InvariantCulture,
+                $"<h1>{status} {WebUtility.HtmlEncode(ReasonPhrases.GetReasonPhrase(status))}</h1><p>Injected by FakePayU.</p>"))),
+            WriteAsync);
     }
 
     private async Task CheckoutAsync(HttpContext context)
@@ -605,47 +552,14 @@ public sealed class FakePayU : IAsyncDisposable
             fields = txn.ReturnFields();
             back = new Uri(success ? txn.Surl : txn.Furl);
         }
-        await _sending.WaitAsync();
-        try
+        await _notifier.DeliverAfterAsync(async () =>
         {
             var status = await PostFormAsync(back, fields, "Mozilla/5.0 (FakePayU browser)");
             lock (_gate)
             {
                 _browserReturns.Add((back.ToString(), status));
             }
-            var times = _habit == Delivery.Duplicate ? 2 : 1;
-            for (var i = 0; i < times; i++)
-            {
-                await NotifyAsync(fields);
-            }
-        }
-        finally
-        {
-            _sending.Release();
-        }
-    }
-
-    /// <summary>One notification: a form POST, then bounded retries while the target does not acknowledge with 2xx.</summary>
-    private async Task NotifyAsync(Dictionary<string, string> fields)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var target = _notifyTarget;
-            if (target is null)
-            {
-                return;
-            }
-            var status = await PostFormAsync(target, fields, "PayU-Webhook/1.0");
-            lock (_gate)
-            {
-                _notifyAnswers.Add(status);
-            }
-            if (status is >= 200 and < 300 || attempt >= NotifyRetries)
-            {
-                return;
-            }
-            await Task.Delay(RetryDelay);
-        }
+        }, fields);
     }
 
     private static async Task<int> PostFormAsync(Uri target, Dictionary<string, string> fields, string userAgent)
@@ -655,19 +569,7 @@ public sealed class FakePayU : IAsyncDisposable
             Content = new FormUrlEncodedContent(fields),
         };
         request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
-        try
-        {
-            using var response = await Outbound.SendAsync(request);
-            return (int)response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return 0;
-        }
-        catch (TaskCanceledException)
-        {
-            return 0;
-        }
+        return await LoopbackGateway.StatusOfAsync(Outbound, request);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------

@@ -6,9 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Clearflow.TestSupport;
 
@@ -65,18 +63,14 @@ public sealed class FakeRazorpay : IAsyncDisposable
     /// <summary>Razorpay writes non-ASCII text literally; tests may match descriptions as raw text.</summary>
     private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>Shared because webhook deliveries are short and many fakes may run in one test process.</summary>
-    private static readonly HttpClient Webhooks = new() { Timeout = TimeSpan.FromSeconds(10) };
-
-    private readonly WebApplication _app;
-
     /// <summary>Guards every piece of mutable state below; never held across an await.</summary>
     private readonly Lock _gate = new();
 
-    /// <summary>One delivery at a time, so the order a test causes events in is the order Clearflow sees them.</summary>
-    private readonly SemaphoreSlim _sending = new(1, 1);
+    /// <summary>The loopback app, the request log, and the outage and injected-failure gates.</summary>
+    private readonly LoopbackGateway _server;
+
+    /// <summary>Webhook delivery: habit, one at a time, retries, answers, background deliveries.</summary>
+    private readonly WebhookSender<Hook> _hooks;
 
     private readonly Dictionary<string, OrderState> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PaymentState> _payments = new(StringComparer.Ordinal);
@@ -88,41 +82,36 @@ public sealed class FakeRazorpay : IAsyncDisposable
     /// <summary>Every settled payment and refund, in the order <see cref="Settle"/> settled them.</summary>
     private readonly List<SettledEntry> _settled = [];
 
-    private readonly List<(string Method, string Path, string? IdempotencyKey)> _requests = [];
-    private readonly List<int> _webhookAnswers = [];
-    private readonly List<Hook> _held = [];
-    private readonly List<Task> _background = [];
-    private int _failCount;
-    private int _failStatus = 500;
     private bool _failNextRefund;
-    private volatile Uri? _webhookTarget;
-    private volatile Delivery _habit = Delivery.Once;
-    private volatile bool _unreachable;
-    private volatile int _webhookRetries = 2;
 
-    private FakeRazorpay(WebApplication app) => _app = app;
+    private FakeRazorpay()
+    {
+        _server = new LoopbackGateway(_gate);
+        _hooks = new WebhookSender<Hook>(_gate, (target, evt, _) => PostEventAsync(target, evt));
+    }
 
     /// <summary>Root of the fake API, ending in a slash so <c>new Uri(BaseAddress, "v1/...")</c> works.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _server.BaseAddress;
 
     /// <summary>Where events are POSTed; null means events are dropped (nothing is sent or queued).</summary>
     public Uri? WebhookTarget
     {
-        get => _webhookTarget;
-        set => _webhookTarget = value;
+        get => _hooks.Target;
+        set => _hooks.Target = value;
     }
 
     public Delivery Habit
     {
-        get => _habit;
-        set => _habit = value;
+        // Delivery is numbered as DeliveryHabit is.
+        get => (Delivery)_hooks.Habit;
+        set => _hooks.Habit = (DeliveryHabit)value;
     }
 
     /// <summary>When true, every API request is recorded and then its connection is reset, as in an outage.</summary>
     public bool Unreachable
     {
-        get => _unreachable;
-        set => _unreachable = value;
+        get => _server.Unreachable;
+        set => _server.Unreachable = value;
     }
 
     /// <summary>
@@ -131,79 +120,39 @@ public sealed class FakeRazorpay : IAsyncDisposable
     /// </summary>
     public int WebhookRetries
     {
-        get => _webhookRetries;
-        set => _webhookRetries = Math.Clamp(value, 0, 10);
+        get => _hooks.Retries;
+        set => _hooks.Retries = value;
     }
 
     /// <summary>
     /// Every API request received (including refused and aborted ones), in arrival order; the key is the
     /// <c>X-Refund-Idempotency</c> header when one was sent.
     /// </summary>
-    public IReadOnlyList<(string Method, string Path, string? IdempotencyKey)> Requests
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _requests.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<(string Method, string Path, string? IdempotencyKey)> Requests => _server.Requests;
 
     /// <summary>The HTTP status of every webhook delivery attempt, in order; 0 when the target did not answer.</summary>
-    public IReadOnlyList<int> WebhookAnswers
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _webhookAnswers.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<int> WebhookAnswers => _hooks.Answers;
 
     public static async Task<FakeRazorpay> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeRazorpay(app);
-        app.Use(async (HttpContext context, RequestDelegate next) =>
+        var fake = new FakeRazorpay();
+        await fake._server.StartAsync(fake.AdmitAsync, app =>
         {
-            if (await fake.AdmitAsync(context))
-            {
-                await next(context);
-            }
+            app.MapPost("/v1/orders", (HttpContext context) => fake.PostAsync(context, fake.CreateOrder));
+            app.MapGet("/v1/orders/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadOrder));
+            app.MapGet("/v1/orders/{id}/payments", (HttpContext context) => fake.GetAsync(context, fake.ReadOrderPayments));
+            app.MapGet("/v1/payments/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadPayment));
+            app.MapPost("/v1/payments/{id}/refund", (HttpContext context) =>
+                fake.PostAsync(context, body => fake.CreateRefund(RouteId(context), RefundKey(context.Request), body)));
+            app.MapGet("/v1/refunds/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadRefund));
+            app.MapGet("/v1/settlements/recon/combined", (HttpContext context) => fake.GetAsync(context, _ => fake.ReadRecon(context.Request.Query)));
+            app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, BadRequest, "The requested URL was not found on the server.", null)));
         });
-        app.MapPost("/v1/orders", (HttpContext context) => fake.PostAsync(context, fake.CreateOrder));
-        app.MapGet("/v1/orders/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadOrder));
-        app.MapGet("/v1/orders/{id}/payments", (HttpContext context) => fake.GetAsync(context, fake.ReadOrderPayments));
-        app.MapGet("/v1/payments/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadPayment));
-        app.MapPost("/v1/payments/{id}/refund", (HttpContext context) =>
-            fake.PostAsync(context, body => fake.CreateRefund(RouteId(context), RefundKey(context.Request), body)));
-        app.MapGet("/v1/refunds/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadRefund));
-        app.MapGet("/v1/settlements/recon/combined", (HttpContext context) => fake.GetAsync(context, _ => fake.ReadRecon(context.Request.Query)));
-        app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, BadRequest, "The requested URL was not found on the server.", null)));
-        await app.StartAsync();
-        fake.BaseAddress = new Uri(new Uri(app.Urls.First()), "/");
         return fake;
     }
 
     /// <summary>Sends the held events, newest first, each with the usual retries.</summary>
-    public async Task ReleaseHeldAsync()
-    {
-        Hook[] held;
-        lock (_gate)
-        {
-            held = [.. _held];
-            _held.Clear();
-        }
-        for (var i = held.Length - 1; i >= 0; i--)
-        {
-            await DeliverAsync(held[i]);
-        }
-    }
+    public Task ReleaseHeldAsync() => _hooks.ReleaseHeldAsync();
 
     /// <summary>
     /// The customer pays through Checkout: a captured payment is created for the whole order, the order becomes
@@ -269,14 +218,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
     /// The next <paramref name="count"/> authenticated API requests answer <paramref name="statusCode"/> with a
     /// Razorpay error body; nothing is executed, and no refund idempotency key is remembered.
     /// </summary>
-    public void FailNextRequests(int count, int statusCode = 500)
-    {
-        lock (_gate)
-        {
-            _failCount = Math.Max(0, count);
-            _failStatus = statusCode;
-        }
-    }
+    public void FailNextRequests(int count, int statusCode = 500) => _server.FailNextRequests(count, statusCode);
 
     /// <summary>
     /// Razorpay's settlement run for <paramref name="day"/> (UTC): every captured payment and processed refund not
@@ -326,15 +268,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
     }
 
     /// <summary>Waits for background deliveries (<c>refund.processed</c>, <c>refund.failed</c>) to finish, retries included.</summary>
-    public async Task WaitForDeliveriesAsync()
-    {
-        Task[] pending;
-        lock (_gate)
-        {
-            pending = [.. _background];
-        }
-        await Task.WhenAll(pending);
-    }
+    public Task WaitForDeliveriesAsync() => _hooks.WaitForDeliveriesAsync();
 
     /// <summary>The <c>X-Razorpay-Signature</c> header value for <paramref name="body"/>: lowercase hex HMAC-SHA256 of the raw body.</summary>
     public static string SignWebhook(string body, string secret) => HexHmac(secret, body);
@@ -344,53 +278,23 @@ public sealed class FakeRazorpay : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await WaitForDeliveriesAsync();
-        }
-        catch (Exception)
-        {
-            // A late delivery failing must not hide the test's own outcome.
-        }
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _sending.Dispose();
+        await _hooks.DrainAsync();
+        await _server.DisposeAsync();
+        _hooks.Dispose();
     }
 
     // ---- request pipeline -------------------------------------------------------------------------
 
     /// <summary>Records the request, then plays the outage, authentication and injected-failure gates.</summary>
-    private async Task<bool> AdmitAsync(HttpContext context)
+    private Task<bool> AdmitAsync(HttpContext context)
     {
         var request = context.Request;
-        Reply? refusal = null;
-        var unreachable = _unreachable;
-        lock (_gate)
-        {
-            _requests.Add((request.Method, request.Path.Value ?? "/", RefundKey(request)));
-            if (!unreachable)
-            {
-                refusal = Authenticate(request.Headers.Authorization.ToString());
-                if (refusal is null && _failCount > 0)
-                {
-                    _failCount--;
-                    refusal = _failStatus >= 500
-                        ? Error(_failStatus, "SERVER_ERROR", "The server encountered an error. The incident has been reported to admins. (injected by FakeRazorpay)", null)
-                        : Error(_failStatus, BadRequest, "The request was refused (injected by FakeRazorpay).", null);
-                }
-            }
-        }
-        if (unreachable)
-        {
-            context.Abort();
-            return false;
-        }
-        if (refusal is not null)
-        {
-            await WriteAsync(context, refusal);
-            return false;
-        }
-        return true;
+        return _server.AdmitAsync(context, RefundKey(request),
+            () => Authenticate(request.Headers.Authorization.ToString()),
+            status => status >= 500
+                ? Error(status, "SERVER_ERROR", "The server encountered an error. The incident has been reported to admins. (injected by FakeRazorpay)", null)
+                : Error(status, BadRequest, "The request was refused (injected by FakeRazorpay).", null),
+            WriteAsync);
     }
 
     /// <summary>Basic auth with the key id as user name and the key secret as password; anything else is one and the same 401.</summary>
@@ -445,11 +349,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
         if (result.Event is not null)
         {
             // Not awaited: the connector may be reading this refund from inside its own webhook handling.
-            var delivery = DispatchQuietlyAsync(result.Event);
-            lock (_gate)
-            {
-                _background.Add(delivery);
-            }
+            _hooks.DispatchInBackground(result.Event);
         }
         await WriteAsync(context, result.Reply);
     }
@@ -716,74 +616,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
 
     // ---- webhooks ---------------------------------------------------------------------------------
 
-    private Task DispatchAsync(Hook evt)
-    {
-        if (_webhookTarget is null)
-        {
-            return Task.CompletedTask;
-        }
-        if (_habit == Delivery.HeldThenReversed)
-        {
-            lock (_gate)
-            {
-                _held.Add(evt);
-            }
-            return Task.CompletedTask;
-        }
-        return SendAsync(evt, _habit == Delivery.Duplicate ? 2 : 1);
-    }
-
-    private async Task SendAsync(Hook evt, int times)
-    {
-        for (var i = 0; i < times; i++)
-        {
-            await DeliverAsync(evt);
-        }
-    }
-
-    private async Task DispatchQuietlyAsync(Hook evt)
-    {
-        await Task.Yield();
-        try
-        {
-            await DispatchAsync(evt);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The fake was disposed mid-delivery; nobody is left to care.
-        }
-    }
-
-    /// <summary>One delivery: signed POST, then bounded retries (same event id) while the target does not acknowledge with 2xx.</summary>
-    private async Task DeliverAsync(Hook evt)
-    {
-        await _sending.WaitAsync();
-        try
-        {
-            for (var attempt = 0; ; attempt++)
-            {
-                var target = _webhookTarget;
-                if (target is null)
-                {
-                    return;
-                }
-                var status = await PostEventAsync(target, evt);
-                lock (_gate)
-                {
-                    _webhookAnswers.Add(status);
-                }
-                if (status is >= 200 and < 300 || attempt >= _webhookRetries)
-                {
-                    return;
-                }
-                await Task.Delay(RetryDelay);
-            }
-        }
-        finally
-        {
-            _sending.Release();
-        }
-    }
+    private Task DispatchAsync(Hook evt) => _hooks.DispatchAsync(evt);
 
     private static async Task<int> PostEventAsync(Uri target, Hook evt)
     {
@@ -794,19 +627,7 @@ public sealed class FakeRazorpay : IAsyncDisposable
         request.Headers.TryAddWithoutValidation("X-Razorpay-Signature", SignWebhook(evt.Body, WebhookSecret));
         request.Headers.TryAddWithoutValidation("X-Razorpay-Event-Id", evt.Id);
         request.Headers.TryAddWithoutValidation("User-Agent", "Razorpay-Webhook/v1");
-        try
-        {
-            using var response = await Webhooks.SendAsync(request);
-            return (int)response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return 0;
-        }
-        catch (TaskCanceledException)
-        {
-            return 0;
-        }
+        return await LoopbackGateway.StatusOfAsync(LoopbackGateway.Webhooks, request);
     }
 
     /// <summary>The event envelope; its id travels only in the <c>X-Razorpay-Event-Id</c> header, never in the body.</summary>
@@ -997,18 +818,14 @@ public sealed class FakeRazorpay : IAsyncDisposable
         },
     }.ToJsonString(Wire));
 
-    private static JsonElement ToElement(JsonObject json)
-    {
-        using var document = JsonDocument.Parse(json.ToJsonString(Wire));
-        return document.RootElement.Clone();
-    }
+    private static JsonElement ToElement(JsonObject json) => LoopbackGateway.ToElement(json, Wire);
 
     private static string HexHmac(string secret, string message) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(message)));
 
     private static string NewId() => RandomNumberGenerator.GetString(IdAlphabet, 14);
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private static long Now() => LoopbackGateway.UnixNow();
 
     private sealed record Reply(int Status, string Body);
 

@@ -6,9 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Clearflow.TestSupport;
 
@@ -48,64 +46,55 @@ public sealed class FakeStripe : IAsyncDisposable
     /// <summary>Stripe writes apostrophes and non-ASCII text literally; tests may match messages as raw text.</summary>
     private static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
-
     /// <summary>How long after a balance transaction is created its funds become available (a fixed rolling schedule).</summary>
     private static readonly TimeSpan AvailableAfter = TimeSpan.FromDays(2);
 
     private const int DefaultListLimit = 10;
     private const int MaxListLimit = 100;
 
-    /// <summary>Shared because webhook deliveries are short and many fakes may run in one test process.</summary>
-    private static readonly HttpClient Webhooks = new() { Timeout = TimeSpan.FromSeconds(10) };
-
-    private readonly WebApplication _app;
-
     /// <summary>Guards every piece of mutable state below; never held across an await.</summary>
     private readonly Lock _gate = new();
 
-    /// <summary>One delivery at a time, so the order a test causes events in is the order Clearflow sees them.</summary>
-    private readonly SemaphoreSlim _sending = new(1, 1);
+    /// <summary>The loopback app, the request log, and the outage and injected-failure gates.</summary>
+    private readonly LoopbackGateway _server;
+
+    /// <summary>Webhook delivery: habit, one at a time, retries, answers, background deliveries.</summary>
+    private readonly WebhookSender<string> _hooks;
 
     private readonly Dictionary<string, IntentState> _intents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RefundState> _refunds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SavedReply> _idempotent = new(StringComparer.Ordinal);
     private readonly List<BalanceEntry> _balance = [];
-    private readonly List<(string Method, string Path, string? IdempotencyKey)> _requests = [];
-    private readonly List<int> _webhookAnswers = [];
-    private readonly List<string> _held = [];
-    private readonly List<Task> _background = [];
-    private int _failCount;
-    private int _failStatus = 500;
     private bool _failNextRefund;
-    private volatile Uri? _webhookTarget;
-    private volatile Delivery _habit = Delivery.Once;
-    private volatile bool _unreachable;
-    private volatile int _webhookRetries = 2;
 
-    private FakeStripe(WebApplication app) => _app = app;
+    private FakeStripe()
+    {
+        _server = new LoopbackGateway(_gate);
+        _hooks = new WebhookSender<string>(_gate, (target, evt, _) => PostEventAsync(target, evt));
+    }
 
     /// <summary>Root of the fake API, ending in a slash so <c>new Uri(BaseAddress, "v1/...")</c> works.</summary>
-    public Uri BaseAddress { get; private set; } = null!;
+    public Uri BaseAddress => _server.BaseAddress;
 
     /// <summary>Where events are POSTed; null means events are dropped (nothing is sent or queued).</summary>
     public Uri? WebhookTarget
     {
-        get => _webhookTarget;
-        set => _webhookTarget = value;
+        get => _hooks.Target;
+        set => _hooks.Target = value;
     }
 
     public Delivery Habit
     {
-        get => _habit;
-        set => _habit = value;
+        // Delivery is numbered as DeliveryHabit is.
+        get => (Delivery)_hooks.Habit;
+        set => _hooks.Habit = (DeliveryHabit)value;
     }
 
     /// <summary>When true, every API request is recorded and then its connection is reset, as in an outage.</summary>
     public bool Unreachable
     {
-        get => _unreachable;
-        set => _unreachable = value;
+        get => _server.Unreachable;
+        set => _server.Unreachable = value;
     }
 
     /// <summary>
@@ -114,74 +103,34 @@ public sealed class FakeStripe : IAsyncDisposable
     /// </summary>
     public int WebhookRetries
     {
-        get => _webhookRetries;
-        set => _webhookRetries = Math.Clamp(value, 0, 10);
+        get => _hooks.Retries;
+        set => _hooks.Retries = value;
     }
 
     /// <summary>Every API request received (including refused and aborted ones), in arrival order.</summary>
-    public IReadOnlyList<(string Method, string Path, string? IdempotencyKey)> Requests
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _requests.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<(string Method, string Path, string? IdempotencyKey)> Requests => _server.Requests;
 
     /// <summary>The HTTP status of every webhook delivery attempt, in order; 0 when the target did not answer.</summary>
-    public IReadOnlyList<int> WebhookAnswers
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _webhookAnswers.ToArray();
-            }
-        }
-    }
+    public IReadOnlyList<int> WebhookAnswers => _hooks.Answers;
 
     public static async Task<FakeStripe> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeStripe(app);
-        app.Use(async (HttpContext context, RequestDelegate next) =>
+        var fake = new FakeStripe();
+        await fake._server.StartAsync(fake.AdmitAsync, app =>
         {
-            if (await fake.AdmitAsync(context))
-            {
-                await next(context);
-            }
+            app.MapPost("/v1/payment_intents", (HttpContext context) => fake.PostAsync(context, fake.CreateIntent));
+            app.MapGet("/v1/payment_intents/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadIntent));
+            app.MapPost("/v1/refunds", (HttpContext context) => fake.PostAsync(context, fake.CreateRefund));
+            app.MapGet("/v1/refunds/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadRefund));
+            app.MapGet("/v1/balance_transactions", (HttpContext context) => fake.GetAsync(context, _ => fake.ListBalance(context.Request.Query)));
+            app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, "invalid_request_error", null, null,
+                string.Create(CultureInfo.InvariantCulture, $"Unrecognized request URL ({context.Request.Method}: {context.Request.Path}).")), replayed: false));
         });
-        app.MapPost("/v1/payment_intents", (HttpContext context) => fake.PostAsync(context, fake.CreateIntent));
-        app.MapGet("/v1/payment_intents/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadIntent));
-        app.MapPost("/v1/refunds", (HttpContext context) => fake.PostAsync(context, fake.CreateRefund));
-        app.MapGet("/v1/refunds/{id}", (HttpContext context) => fake.GetAsync(context, fake.ReadRefund));
-        app.MapGet("/v1/balance_transactions", (HttpContext context) => fake.GetAsync(context, _ => fake.ListBalance(context.Request.Query)));
-        app.MapFallback((HttpContext context) => WriteAsync(context, Error(404, "invalid_request_error", null, null,
-            string.Create(CultureInfo.InvariantCulture, $"Unrecognized request URL ({context.Request.Method}: {context.Request.Path}).")), replayed: false));
-        await app.StartAsync();
-        fake.BaseAddress = new Uri(new Uri(app.Urls.First()), "/");
         return fake;
     }
 
     /// <summary>Sends the held events, newest first, each with the usual retries.</summary>
-    public async Task ReleaseHeldAsync()
-    {
-        string[] held;
-        lock (_gate)
-        {
-            held = [.. _held];
-            _held.Clear();
-        }
-        for (var i = held.Length - 1; i >= 0; i--)
-        {
-            await DeliverAsync(held[i]);
-        }
-    }
+    public Task ReleaseHeldAsync() => _hooks.ReleaseHeldAsync();
 
     /// <summary>
     /// The customer pays: the intent succeeds in full, its charge is booked as a <c>charge</c> balance transaction
@@ -251,14 +200,7 @@ public sealed class FakeStripe : IAsyncDisposable
     }
 
     /// <summary>The next <paramref name="count"/> authenticated API requests answer <paramref name="statusCode"/> with an <c>api_error</c>; nothing is executed or saved for their idempotency keys.</summary>
-    public void FailNextRequests(int count, int statusCode = 500)
-    {
-        lock (_gate)
-        {
-            _failCount = Math.Max(0, count);
-            _failStatus = statusCode;
-        }
-    }
+    public void FailNextRequests(int count, int statusCode = 500) => _server.FailNextRequests(count, statusCode);
 
     /// <summary>The payment intent as the API would return it now, or null if there is none.</summary>
     public JsonElement? PaymentIntent(string id)
@@ -279,15 +221,7 @@ public sealed class FakeStripe : IAsyncDisposable
     }
 
     /// <summary>Waits for background deliveries (<c>refund.updated</c>) to finish, retries included.</summary>
-    public async Task WaitForDeliveriesAsync()
-    {
-        Task[] pending;
-        lock (_gate)
-        {
-            pending = [.. _background];
-        }
-        await Task.WhenAll(pending);
-    }
+    public Task WaitForDeliveriesAsync() => _hooks.WaitForDeliveriesAsync();
 
     /// <summary>Stripe's processing fee on a charge of <paramref name="amount"/> minor units: 2.9% rounded down, plus 3.00.</summary>
     public static long FeeFor(long amount) => amount * 29 / 1000 + 300;
@@ -302,52 +236,22 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await WaitForDeliveriesAsync();
-        }
-        catch (Exception)
-        {
-            // A late delivery failing must not hide the test's own outcome.
-        }
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _sending.Dispose();
+        await _hooks.DrainAsync();
+        await _server.DisposeAsync();
+        _hooks.Dispose();
     }
 
     // ---- request pipeline -------------------------------------------------------------------------
 
     /// <summary>Records the request, then plays the outage, authentication and injected-failure gates in Stripe's order.</summary>
-    private async Task<bool> AdmitAsync(HttpContext context)
+    private Task<bool> AdmitAsync(HttpContext context)
     {
         var request = context.Request;
         var idempotencyKey = request.Headers["Idempotency-Key"].ToString();
-        Reply? refusal = null;
-        var unreachable = _unreachable;
-        lock (_gate)
-        {
-            _requests.Add((request.Method, request.Path.Value ?? "/", idempotencyKey.Length == 0 ? null : idempotencyKey));
-            if (!unreachable)
-            {
-                refusal = Authenticate(request.Headers.Authorization.ToString());
-                if (refusal is null && _failCount > 0)
-                {
-                    _failCount--;
-                    refusal = Error(_failStatus, "api_error", null, null, "An unknown error occurred on Stripe's side (injected by FakeStripe).");
-                }
-            }
-        }
-        if (unreachable)
-        {
-            context.Abort();
-            return false;
-        }
-        if (refusal is not null)
-        {
-            await WriteAsync(context, refusal, replayed: false);
-            return false;
-        }
-        return true;
+        return _server.AdmitAsync(context, idempotencyKey.Length == 0 ? null : idempotencyKey,
+            () => Authenticate(request.Headers.Authorization.ToString()),
+            status => Error(status, "api_error", null, null, "An unknown error occurred on Stripe's side (injected by FakeStripe)."),
+            (ctx, refusal) => WriteAsync(ctx, refusal, replayed: false));
     }
 
     private static Reply? Authenticate(string authorization)
@@ -418,11 +322,7 @@ public sealed class FakeStripe : IAsyncDisposable
         if (result.Event is not null)
         {
             // Not awaited: the connector may be reading this refund from inside its own webhook handling.
-            var delivery = DispatchQuietlyAsync(result.Event);
-            lock (_gate)
-            {
-                _background.Add(delivery);
-            }
+            _hooks.DispatchInBackground(result.Event);
         }
         await WriteAsync(context, result.Reply, replayed: false);
     }
@@ -700,74 +600,7 @@ public sealed class FakeStripe : IAsyncDisposable
 
     // ---- webhooks ---------------------------------------------------------------------------------
 
-    private Task DispatchAsync(string evt)
-    {
-        if (_webhookTarget is null)
-        {
-            return Task.CompletedTask;
-        }
-        if (_habit == Delivery.HeldThenReversed)
-        {
-            lock (_gate)
-            {
-                _held.Add(evt);
-            }
-            return Task.CompletedTask;
-        }
-        return SendAsync(evt, _habit == Delivery.Duplicate ? 2 : 1);
-    }
-
-    private async Task SendAsync(string evt, int times)
-    {
-        for (var i = 0; i < times; i++)
-        {
-            await DeliverAsync(evt);
-        }
-    }
-
-    private async Task DispatchQuietlyAsync(string evt)
-    {
-        await Task.Yield();
-        try
-        {
-            await DispatchAsync(evt);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The fake was disposed mid-delivery; nobody is left to care.
-        }
-    }
-
-    /// <summary>One delivery: signed POST, then bounded retries while the target does not acknowledge with 2xx.</summary>
-    private async Task DeliverAsync(string evt)
-    {
-        await _sending.WaitAsync();
-        try
-        {
-            for (var attempt = 0; ; attempt++)
-            {
-                var target = _webhookTarget;
-                if (target is null)
-                {
-                    return;
-                }
-                var status = await PostEventAsync(target, evt);
-                lock (_gate)
-                {
-                    _webhookAnswers.Add(status);
-                }
-                if (status is >= 200 and < 300 || attempt >= _webhookRetries)
-                {
-                    return;
-                }
-                await Task.Delay(RetryDelay);
-            }
-        }
-        finally
-        {
-            _sending.Release();
-        }
-    }
+    private Task DispatchAsync(string evt) => _hooks.DispatchAsync(evt);
 
     private static async Task<int> PostEventAsync(Uri target, string evt)
     {
@@ -777,19 +610,7 @@ public sealed class FakeStripe : IAsyncDisposable
         };
         request.Headers.TryAddWithoutValidation("Stripe-Signature", Sign(evt, WebhookSecret, Now()));
         request.Headers.TryAddWithoutValidation("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)");
-        try
-        {
-            using var response = await Webhooks.SendAsync(request);
-            return (int)response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return 0;
-        }
-        catch (TaskCanceledException)
-        {
-            return 0;
-        }
+        return await LoopbackGateway.StatusOfAsync(LoopbackGateway.Webhooks, request);
     }
 
     private static string Event(string type, JsonObject dataObject) => new JsonObject
@@ -900,15 +721,11 @@ public sealed class FakeStripe : IAsyncDisposable
         return new Reply(status, new JsonObject { ["error"] = error }.ToJsonString(Wire), save);
     }
 
-    private static JsonElement ToElement(JsonObject json)
-    {
-        using var document = JsonDocument.Parse(json.ToJsonString(Wire));
-        return document.RootElement.Clone();
-    }
+    private static JsonElement ToElement(JsonObject json) => LoopbackGateway.ToElement(json, Wire);
 
     private static string NewId() => RandomNumberGenerator.GetString(IdAlphabet, 24);
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private static long Now() => LoopbackGateway.UnixNow();
 
     private static JsonObject ToJson(Dictionary<string, string> metadata)
     {
