@@ -79,6 +79,16 @@ public abstract partial class SqlStore
             """,
             new { userId, failedSignIns, lockedUntil = Ms(lockedUntil), signedInAt = Ms(signedInAt) }, transaction, cancellationToken)), cancellationToken);
 
+    public Task RecordFailedSignInAsync(string userId, int maxFailures, DateTimeOffset lockUntil, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+            """
+            UPDATE dashboard_users
+            SET locked_until = CASE WHEN failed_sign_ins + 1 >= @maxFailures THEN @lockUntil ELSE locked_until END,
+                failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= @maxFailures THEN 0 ELSE failed_sign_ins + 1 END
+            WHERE id = @userId
+            """,
+            new { userId, maxFailures, lockUntil = Ms(lockUntil) }, transaction, cancellationToken)), cancellationToken);
+
     public Task AddAuditAsync(AuditRecord entry, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """

@@ -67,4 +67,9 @@ public abstract partial class SqlStore
     public Task<InboxEventRecord?> GetInboxEventAsync(string id, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<InboxRow>(Command(
             $"SELECT {InboxColumns} FROM inbox_events WHERE id = @id", new { id }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+
+    public Task<string?> FindAttemptOwnerAsync(string gateway, string gatewayReference, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => await connection.QuerySingleOrDefaultAsync<string?>(Command(
+            "SELECT o.merchant_id FROM payment_attempts a JOIN orders o ON o.id = a.order_id WHERE a.gateway = @gateway AND a.gateway_reference = @gatewayReference",
+            new { gateway, gatewayReference }, null, cancellationToken)), cancellationToken);
 }

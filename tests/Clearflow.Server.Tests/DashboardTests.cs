@@ -41,6 +41,15 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
         Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
         Assert.Equal("/dashboard", right.Headers.Location!.ToString());
         Assert.Contains(emails[DashboardRoles.Operator], await browser.GetHtmlAsync("/dashboard"));
+        // Sign out (the layout's form carries its anti-forgery token): the session is gone.
+        using (var signOut = await browser.PostRawAsync("/dashboard/logout", new() { ["__RequestVerificationToken"] = await browser.TokenFromAsync("/dashboard") }))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        }
+        using (var after = await browser.GetAsync("/dashboard"))
+        {
+            Assert.StartsWith("/dashboard/login", after.Headers.Location!.PathAndQuery);
+        }
 
         using var other = new DashboardClient(host);
         for (var i = 0; i < SignInDashboardUser.MaxFailures; i++)

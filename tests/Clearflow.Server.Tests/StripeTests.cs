@@ -340,6 +340,35 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
             refundLine.GetProperty("net").GetInt64()));
         Assert.Equal(100_000 - fee - 25_000, Assert.Single(report.GetProperty("totals").EnumerateArray()).GetProperty("net").GetInt64());
     }
+
+    [Fact]
+    public async Task A_merchant_cannot_move_another_merchants_order_with_a_webhook_signed_by_its_own_secret()
+    {
+        await using var s = await StartAsync();
+        (await PutCredentialsAsync(s.Api, RightKeys)).Dispose();
+        var order = await Api.CreateOrderAsync(s.Api);
+        var secret = order.GetProperty("checkout").GetProperty("client_secret").GetString()!;
+        var intentId = secret[..secret.IndexOf("_secret_", StringComparison.Ordinal)];
+
+        // Merchant B configures Stripe with a webhook secret it knows, then signs an event about A's intent.
+        using var scope = s.Host.Services.CreateScope();
+        var other = (await scope.ServiceProvider.GetRequiredService<CreateMerchant>().HandleAsync("Other " + Guid.NewGuid().ToString("N")[..8], default)).Value!;
+        var otherKey = (await scope.ServiceProvider.GetRequiredService<IssueApiKey>().HandleAsync(other.Id, "test", default)).Value!.SecretKey;
+        using var otherApi = s.Host.CreateClient(otherKey);
+        (await PutCredentialsAsync(otherApi, new(RightKeys) { ["webhook_secret"] = "whsec_attacker_chosen" })).Dispose();
+        var body = JsonSerializer.Serialize(new
+        {
+            id = "evt_cross", @object = "event", type = "payment_intent.succeeded", created = 1,
+            data = new { @object = new Dictionary<string, object> { ["id"] = intentId, ["object"] = "payment_intent", ["amount"] = 49_900, ["amount_received"] = 49_900,
+                ["currency"] = "inr", ["status"] = "succeeded", ["metadata"] = new Dictionary<string, string> { ["clearflow_order_id"] = Api.Id(order) } } },
+        });
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        content.Headers.Add("Stripe-Signature", FakeStripe.Sign(body, "whsec_attacker_chosen", s.Clock.GetUtcNow().ToUnixTimeSeconds()));
+        using var anonymous = s.Host.CreateClient(authenticate: false);
+        using var response = await anonymous.PostAsync($"/v1/gateways/stripe/webhooks/{other.Id}", content);
+        await Api.ProblemAsync(response, HttpStatusCode.NotFound, "not-found");
+        Assert.Equal("created", (await Api.GetOrderAsync(s.Api, Api.Id(order))).GetProperty("status").GetString());
+    }
 }
 
 /// <summary>Stripe's signature scheme on its own: the real header format, tampering, wrong secret, staleness.</summary>

@@ -94,6 +94,9 @@ public interface IInboxStore
     Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, CancellationToken cancellationToken);
     Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken);
     Task<InboxEventRecord?> GetInboxEventAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The merchant whose order a gateway reference belongs to, or null when no attempt has it.</summary>
+    Task<string?> FindAttemptOwnerAsync(string gateway, string gatewayReference, CancellationToken cancellationToken);
 }
 
 /// <summary>Installation-wide values that must be the same on every node (generated once).</summary>

@@ -24,6 +24,9 @@ public interface IDashboardStore
     /// <summary>After a sign-in attempt: the failure count, the lock, and on success when it happened.</summary>
     Task RecordSignInAsync(string userId, int failedSignIns, DateTimeOffset? lockedUntil, DateTimeOffset? signedInAt, CancellationToken cancellationToken);
 
+    /// <summary>Counts a failed sign-in atomically; at <paramref name="maxFailures"/> the account locks until <paramref name="lockUntil"/> and the count restarts.</summary>
+    Task RecordFailedSignInAsync(string userId, int maxFailures, DateTimeOffset lockUntil, CancellationToken cancellationToken);
+
     Task AddAuditAsync(AuditRecord entry, CancellationToken cancellationToken);
 
     /// <summary>Newest first; only <paramref name="target"/>'s entries when given.</summary>

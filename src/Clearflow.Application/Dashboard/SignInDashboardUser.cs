@@ -14,7 +14,7 @@ public sealed class SignInDashboardUser(IDashboardStore store, IPasswordHashing 
     public static readonly TimeSpan LockDuration = TimeSpan.FromMinutes(15);
 
     private static readonly Lazy<string> Decoy = new(() => Secrets.RandomToken(24));
-    private string? _decoyHash;
+    private static string? s_decoyHash;
 
     public async Task<Result<OperatorIdentity>> HandleAsync(string? email, string? password, CancellationToken cancellationToken)
     {
@@ -22,7 +22,8 @@ public sealed class SignInDashboardUser(IDashboardStore store, IPasswordHashing 
         var now = clock.GetUtcNow();
         if (user is null)
         {
-            hashing.Verify(_decoyHash ??= hashing.Hash(Decoy.Value), password ?? "", out _);
+            // The same work as for a real account (one verification), so timing does not tell which emails exist.
+            hashing.Verify(s_decoyHash ??= hashing.Hash(Decoy.Value), password ?? "", out _);
             return Invalid();
         }
         if (user.LockedUntil is { } until && until > now)
@@ -32,8 +33,8 @@ public sealed class SignInDashboardUser(IDashboardStore store, IPasswordHashing 
         }
         if (!hashing.Verify(user.PasswordHash, password ?? "", out _))
         {
-            var failures = user.FailedSignIns + 1;
-            await store.RecordSignInAsync(user.Id, failures >= MaxFailures ? 0 : failures, failures >= MaxFailures ? now + LockDuration : null, null, cancellationToken);
+            // One atomic statement: concurrent guesses cannot all read the same count and slip past the lock.
+            await store.RecordFailedSignInAsync(user.Id, MaxFailures, now + LockDuration, cancellationToken);
             return Invalid();
         }
         await store.RecordSignInAsync(user.Id, 0, null, now, cancellationToken);

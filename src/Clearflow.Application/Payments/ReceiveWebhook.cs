@@ -54,6 +54,12 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
         }
 
         var accepted = (WebhookParseResult.Accepted)parsed;
+        if (merchantId is not null && await inbox.FindAttemptOwnerAsync(gateway.Name, accepted.GatewayReference, cancellationToken) is { } owner && owner != merchantId)
+        {
+            // Signed with this merchant's secret, about another merchant's payment: never let one merchant move another's order.
+            return new Problem(404, "not-found", "Unknown payment for this merchant.",
+                $"No {gateway.Name} payment '{accepted.GatewayReference}' belongs to merchant '{merchantId}'.");
+        }
         var inboxEventId = ids.New(IdPrefixes.InboxEvent);
         var stored = await inbox.InsertInboxEventAsync(new InboxEventRecord(
             Id: inboxEventId,

@@ -196,7 +196,7 @@ public sealed class PayUGateway(HttpClient http, PayUOptions options, string key
         {
             form[name] = value;
         }
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseUrl, "merchant/postservice.php?form=2")) { Content = new FormUrlEncodedContent(form) };
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(live ? options.ApiBaseUrl : options.TestBaseUrl, "merchant/postservice.php?form=2")) { Content = new FormUrlEncodedContent(form) };
         var (status, text) = await GatewayHttp.SendAsync(http, message, options.RequestTimeout, Name, cancellationToken);
         JsonElement parsed;
         try

@@ -7,5 +7,8 @@ public sealed class PayUOptions
 
     public Uri TestBaseUrl { get; set; } = new("https://test.payu.in/");
 
+    /// <summary>Live web service calls (verify, refunds) go to PayU's API host, not the payment form's.</summary>
+    public Uri ApiBaseUrl { get; set; } = new("https://info.payu.in/");
+
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -171,11 +171,15 @@ public sealed class RazorpayGateway(HttpClient http, RazorpayOptions options, Ra
     public async Task<IReadOnlyList<SettlementLine>> FetchSettlementsAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
         var lines = new List<SettlementLine>();
+        const int PageSize = 1000;
         for (var day = from; day <= to; day = day.AddDays(1))
+        for (var skip = 0; ; skip += PageSize)
         {
+            // Paged with count/skip: a short page is the last one.
             var report = await SendAsync(HttpMethod.Get, string.Create(CultureInfo.InvariantCulture,
-                $"v1/settlements/recon/combined?year={day.Year}&month={day.Month}&day={day.Day}"), null, null, cancellationToken);
-            foreach (var row in report.GetProperty("items").EnumerateArray())
+                $"v1/settlements/recon/combined?year={day.Year}&month={day.Month}&day={day.Day}&count={PageSize}&skip={skip}"), null, null, cancellationToken);
+            var items = report.GetProperty("items");
+            foreach (var row in items.EnumerateArray())
             {
                 var kind = Text(row, "type");
                 long Number(string name) => row.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
@@ -184,6 +188,10 @@ public sealed class RazorpayGateway(HttpClient http, RazorpayOptions options, Ra
                     row.TryGetProperty("settlement_id", out var sid) && sid.ValueKind == JsonValueKind.String ? sid.GetString() : null,
                     row.TryGetProperty("settlement_utr", out var utr) && utr.ValueKind == JsonValueKind.String ? utr.GetString() : null,
                     row.TryGetProperty("settled_at", out var at) && at.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeSeconds(at.GetInt64()) : null));
+            }
+            if (items.GetArrayLength() < PageSize)
+            {
+                break;
             }
         }
         return lines;

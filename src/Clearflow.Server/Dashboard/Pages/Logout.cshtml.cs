@@ -5,7 +5,11 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Clearflow.Server.Dashboard.Pages;
 
-[AllowAnonymous]
+/// <summary>
+/// Signing out needs the session's identity loaded (the dashboard cookie is not the default scheme): the
+/// anti-forgery token of the form was issued to that identity and is checked against it.
+/// </summary>
+[Authorize(Policy = DashboardAuth.ViewerPolicy)]
 public sealed class LogoutModel : PageModel
 {
     public IActionResult OnGet() => Redirect("/dashboard/login");
