@@ -804,38 +804,40 @@ public sealed class FakeCashfree : IAsyncDisposable
     {
         var (fee, tax) = refund is null ? FeeFor(Minor(payment.Amount)) : (0L, 0L);
         var amount = refund?.Amount ?? payment.Amount;
+        // The documented shape: event, settlement, order and payment details in their own objects.
         return new JsonObject
         {
-            ["event_id"] = eventId.ToString(CultureInfo.InvariantCulture),
-            ["event_type"] = refund is null ? "PAYMENT" : "REFUND",
-            ["event_settlement_amount"] = Money(amount - Major(fee) - Major(tax)),
-            ["event_amount"] = Money(amount),
-            ["sale_type"] = refund is null ? "CREDIT" : "DEBIT",
-            ["event_status"] = "SUCCESS",
-            ["entity"] = "recon",
-            ["event_time"] = Iso(refund is null ? payment.Time : refund.Processed ?? refund.Created),
-            ["event_currency"] = payment.Currency,
-            ["order_id"] = order.Id,
-            ["order_amount"] = Money(order.Amount),
-            ["customer_phone"] = order.Customer["customer_phone"]?.DeepClone(),
-            ["customer_email"] = order.Customer["customer_email"]?.DeepClone(),
-            ["customer_name"] = null,
-            ["payment_amount"] = Money(payment.Amount),
-            ["payment_utr"] = payment.BankReference,
-            ["payment_time"] = Iso(payment.Time),
-            ["payment_service_charge"] = Money(Major(fee)),
-            ["payment_service_tax"] = Money(Major(tax)),
-            ["cf_payment_id"] = payment.Id,
-            ["cf_settlement_id"] = settlement.CfId,
-            ["settlement_date"] = Iso(settlement.Date),
-            ["settlement_utr"] = settlement.Utr,
-            ["split_service_charge"] = null,
-            ["split_service_tax"] = null,
-            ["vendor_commission"] = null,
-            ["closed_in_favor_of"] = null,
-            ["dispute_resolved_on"] = null,
-            ["adjustment"] = null,
-            ["adjustment_remarks"] = null,
+            ["event_details"] = new JsonObject
+            {
+                ["event_id"] = eventId.ToString(CultureInfo.InvariantCulture),
+                ["event_type"] = refund is null ? "PAYMENT" : "REFUND",
+                ["event_amount"] = Money(amount),
+                ["event_settlement_amount"] = Money(amount - Major(fee) - Major(tax)),
+                ["event_time"] = Iso(refund is null ? payment.Time : refund.Processed ?? refund.Created),
+                ["event_currency"] = payment.Currency,
+                ["event_status"] = "SUCCESS",
+                ["sale_type"] = refund is null ? "CREDIT" : "DEBIT",
+            },
+            ["settlement_details"] = new JsonObject
+            {
+                ["cf_settlement_id"] = settlement.CfId,
+                ["utr"] = settlement.Utr,
+                ["settlement_date"] = Iso(settlement.Date),
+            },
+            ["order_details"] = new JsonObject
+            {
+                ["order_id"] = order.Id,
+                ["order_amount"] = Money(order.Amount),
+            },
+            ["payment_details"] = new JsonObject
+            {
+                ["cf_payment_id"] = payment.Id,
+                ["payment_amount"] = Money(payment.Amount),
+                ["payment_utr"] = payment.BankReference,
+                ["payment_time"] = Iso(payment.Time),
+                ["payment_service_charge"] = Money(Major(fee)),
+                ["payment_service_tax"] = Money(Major(tax)),
+            },
         };
     }
 

@@ -210,16 +210,28 @@ public sealed class CashfreeGateway(HttpClient http, CashfreeOptions options, st
             var report = await SendAsync(HttpMethod.Post, "pg/settlement/recon", body, null, cancellationToken);
             foreach (var row in report.GetProperty("data").EnumerateArray())
             {
-                var currency = Text(row, "event_currency");
-                long Amount(string name) => row.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.Number or JsonValueKind.String ? Minor(v, currency) : 0;
-                var refund = Text(row, "event_type") == "REFUND";
-                var settled = Amount("event_settlement_amount");
-                lines.Add(new SettlementLine(refund ? "refund" : Text(row, "event_type") == "PAYMENT" ? "payment" : "adjustment", Text(row, "event_id"),
-                    row.TryGetProperty("order_id", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null,
-                    Amount("event_amount"), Amount("payment_service_charge"), Amount("payment_service_tax"), refund ? -settled : settled, currency,
-                    row.TryGetProperty("cf_settlement_id", out var sid) ? sid.ToString() : null,
-                    row.TryGetProperty("settlement_utr", out var utr) && utr.ValueKind == JsonValueKind.String ? utr.GetString() : null,
-                    row.TryGetProperty("settlement_date", out var at) && at.ValueKind == JsonValueKind.String
+                // Documented shape: event_details and settlement_details (order and payment details beside them); flat rows are read too.
+                var ev = Part(row, "event_details");
+                if (ev.TryGetProperty("event_status", out var eventStatus) && eventStatus.GetString() is { } st && st != "SUCCESS")
+                {
+                    continue;
+                }
+                var settlement = Part(row, "settlement_details");
+                var order = Part(row, "order_details");
+                var payment = Part(row, "payment_details");
+                var currency = ev.TryGetProperty("event_currency", out var cur) && cur.ValueKind == JsonValueKind.String ? cur.GetString()! : "INR";
+                long Amount(JsonElement part, string name) =>
+                    part.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.Number or JsonValueKind.String ? Minor(v, currency) : 0;
+                var type = Text(ev, "event_type");
+                var refund = type == "REFUND";
+                var settled = Amount(ev, "event_settlement_amount");
+                lines.Add(new SettlementLine(refund ? "refund" : type == "PAYMENT" ? "payment" : "adjustment", ev.GetProperty("event_id").ToString(),
+                    order.TryGetProperty("order_id", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null,
+                    Amount(ev, "event_amount"), Amount(payment, "payment_service_charge"), Amount(payment, "payment_service_tax"), refund ? -settled : settled, currency,
+                    settlement.TryGetProperty("cf_settlement_id", out var sid) ? sid.ToString() : null,
+                    settlement.TryGetProperty("utr", out var utr) && utr.ValueKind == JsonValueKind.String ? utr.GetString()
+                        : settlement.TryGetProperty("settlement_utr", out var utr2) && utr2.ValueKind == JsonValueKind.String ? utr2.GetString() : null,
+                    settlement.TryGetProperty("settlement_date", out var at) && at.ValueKind == JsonValueKind.String
                         && DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var settledAt) ? settledAt : null));
             }
             cursor = report.TryGetProperty("cursor", out var next) && next.ValueKind == JsonValueKind.String && next.GetString() is { Length: > 0 } c ? c : null;
@@ -230,6 +242,9 @@ public sealed class CashfreeGateway(HttpClient http, CashfreeOptions options, st
         }
         throw new GatewayUnavailableException("cashfree: the settlement report did not end after 1000 pages");
     }
+
+    private static JsonElement Part(JsonElement row, string name) =>
+        row.TryGetProperty(name, out var part) && part.ValueKind == JsonValueKind.Object ? part : row;
 
     /// <summary>Minor units to Cashfree's decimal token, e.g. 49900 INR -> <c>499.00</c>.</summary>
     public static string Major(long minor, string currency) => MoneyFormat.ToMajorUnits(minor, Currency.Parse(currency));
