@@ -6,20 +6,21 @@ namespace Clearflow.Gateways;
 
 /// <summary>
 /// All gateways by name: the credential-free ones (sandbox) as they are, and connectors bound to a
-/// merchant's credentials on demand. A bound connector is kept per sealed value, so credentials are
+/// merchant's credentials on each use. The opened credentials are kept per sealed value, so they are
 /// decrypted once per change, not once per call.
 /// </summary>
 public sealed class GatewayRegistry(IEnumerable<IPaymentGateway> gateways, IEnumerable<IGatewayConnector> connectors, IGatewayCredentialStore credentials,
     ISecretBox secrets) : IGatewayRegistry
 {
-    private static readonly ConcurrentDictionary<(string Merchant, string Gateway), (string Sealed, IPaymentGateway Bound)> Bound = new();
+    /// <summary>Decrypted credentials by merchant and gateway, kept while the sealed value is unchanged (only the opening is cached, not the HTTP client).</summary>
+    private static readonly ConcurrentDictionary<(string Merchant, string Gateway), (string Sealed, IReadOnlyDictionary<string, string> Credentials)> Opened = new();
 
     private readonly Dictionary<string, IPaymentGateway> _plain = gateways.ToDictionary(g => g.Name, StringComparer.Ordinal);
     private readonly Dictionary<string, IGatewayConnector> _connectors = connectors.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     public IPaymentGateway? Find(string name) => _plain.GetValueOrDefault(name);
 
-    public IReadOnlyCollection<string> Names => [.. _plain.Keys, .. _connectors.Keys];
+    public IReadOnlyCollection<string> Names { get; } = [.. gateways.Select(g => g.Name), .. connectors.Select(c => c.Name)];
 
     public IGatewayConnector? FindConnector(string name) => _connectors.GetValueOrDefault(name);
 
@@ -38,12 +39,12 @@ public sealed class GatewayRegistry(IEnumerable<IPaymentGateway> gateways, IEnum
         {
             return null;
         }
-        if (Bound.TryGetValue((merchantId, name), out var cached) && cached.Sealed == stored.Sealed)
+        if (!Opened.TryGetValue((merchantId, name), out var opened) || opened.Sealed != stored.Sealed)
         {
-            return cached.Bound;
+            opened = (stored.Sealed, CredentialSealing.Open(secrets, stored));
+            Opened[(merchantId, name)] = opened;
         }
-        var bound = connector.Bind(CredentialSealing.Open(secrets, stored));
-        Bound[(merchantId, name)] = (stored.Sealed, bound);
-        return bound;
+        // Bound per use: the connector takes its HttpClient from the factory, which rotates handlers.
+        return connector.Bind(opened.Credentials);
     }
 }

@@ -16,8 +16,9 @@ public sealed class ListGateways(IGatewayRegistry gateways, IGatewayCredentialSt
         {
             var connector = gateways.FindConnector(name);
             var credentials = stored.GetValueOrDefault(name);
+            var circuit = health.View(name);
             return new GatewayView("gateway", name, connector is not null, connector is null || credentials is not null, credentials?.Hint, credentials?.KeyId,
-                credentials?.UpdatedAt, connector?.Fields.Select(f => f.Name).ToArray() ?? [], health.View(name).State, health.View(name).ConsecutiveFailures);
+                credentials?.UpdatedAt, connector?.Fields.Select(f => f.Name).ToArray() ?? [], circuit.State, circuit.ConsecutiveFailures);
         })];
     }
 }
