@@ -22,7 +22,8 @@ public static class EndToEndBenchmark
 
     public static async Task<string> RunAsync(Settings settings)
     {
-        var server = new PostgresServer();
+        // Statement statistics: how many SQL statements and transactions one payment costs.
+        var server = new PostgresServer { ExtraOptions = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top" };
         await server.InitializeAsync();
         try
         {
@@ -37,7 +38,11 @@ public static class EndToEndBenchmark
     }
 
     private sealed record ClearflowFigures(int Payments, double PaymentsPerSecond, LongHistogram CreateMicros, double WebhookToFinalP50Ms, double WebhookToFinalP99Ms,
-        long PeakMemoryBytes, double RowsPerPayment, double BytesPerPayment);
+        long PeakMemoryBytes, double RowsPerPayment, double BytesPerPayment, double StatementsPerPayment, double TransactionsPerPayment,
+        double WebhookToFulfilledP50Ms, double WebhookToFulfilledP99Ms, double FulfilStepP50Ms);
+
+    /// <summary>The benchmark's own polling ("are they all fulfilled yet?") is not Clearflow's work.</summary>
+    private const string WaitQuery = "SELECT COUNT(*) FROM order_tasks WHERE kind = 'fulfil' AND status = 'done'";
 
     private static async Task<ClearflowFigures> RunClearflowAsync(PostgresServer server, Settings settings)
     {
@@ -80,13 +85,19 @@ public static class EndToEndBenchmark
             await PayAsync(null);
         }
         await WaitForAsync(database, 50, TimeSpan.FromSeconds(60));
+        await using (var reset = new NpgsqlConnection(database))
+        {
+            await reset.OpenAsync();
+            await using var command = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset(); SELECT pg_stat_reset();", reset);
+            await command.ExecuteNonQueryAsync();
+        }
 
         Console.Error.WriteLine($"Load: {settings.Concurrency} concurrent customers for {settings.Duration.TotalSeconds:0} s ...");
         var histogram = new LongHistogram(60_000_000, 3);
         var started = Stopwatch.StartNew();
         var paid = 0;
         var deadline = DateTime.UtcNow + settings.Duration;
-        using var progress = new Timer(_ => Console.Error.WriteLine($"  {started.Elapsed.TotalSeconds,5:0} s: {Volatile.Read(ref paid)} paid by customers"), null, 5000, 5000);
+        var progress = new Timer(_ => Console.Error.WriteLine($"  {started.Elapsed.TotalSeconds,5:0} s: {Volatile.Read(ref paid)} paid by customers"), null, 5000, 5000);
         await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => Task.Run(async () =>
         {
             while (DateTime.UtcNow < deadline)
@@ -100,6 +111,7 @@ public static class EndToEndBenchmark
                 Interlocked.Increment(ref paid);
             }
         })));
+        await progress.DisposeAsync();
         var total = 50 + paid;
         await WaitForAsync(database, total, TimeSpan.FromMinutes(5));
         var elapsed = started.Elapsed.TotalSeconds;
@@ -119,13 +131,41 @@ public static class EndToEndBenchmark
             """;
         var p50 = await ScalarAsync<double>($"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)");
         var p99 = await ScalarAsync<double>($"SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)");
+        // Webhook receipt to fulfilment done, and the fulfil step itself (the merchant's endpoint answering).
+        const string toFulfilled = """
+            SELECT s.ended_at - i.received_at FROM inbox_events i
+            JOIN pipeline_steps s ON s.order_id = i.order_id AND s.step = 'fulfil' AND s.outcome = 'fulfilled'
+            WHERE i.source = 'webhook'
+            """;
+        var fulfilledP50 = await ScalarAsync<double>($"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({toFulfilled}) AS x(d)");
+        var fulfilledP99 = await ScalarAsync<double>($"SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY d) FROM ({toFulfilled}) AS x(d)");
+        var fulfilStepP50 = await ScalarAsync<double>("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ended_at - started_at) FROM pipeline_steps WHERE step = 'fulfil'");
         await using (var analyze = new NpgsqlCommand("ANALYZE", connection))
         {
             await analyze.ExecuteNonQueryAsync();
         }
+        // Statements of the measured payments only (reset after the warm-up), without the benchmark's own queries.
+        var clearflowStatements = $"""
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat%' AND s.query NOT LIKE '%percentile_cont%'
+              AND s.query <> '{WaitQuery.Replace("'", "''", StringComparison.Ordinal)}' AND s.query <> 'ANALYZE'
+            """;
+        var statements = await ScalarAsync<double>($"SELECT COALESCE(SUM(calls), 0) {clearflowStatements} AND upper(s.query) NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK')");
+        // Committed transactions, explicit or single-statement (includes the benchmark's few polling queries).
+        var transactions = await ScalarAsync<double>("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+        await using (var top = new NpgsqlCommand($"SELECT calls, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 150) {clearflowStatements} ORDER BY calls DESC LIMIT 40", connection))
+        await using (var reader = await top.ExecuteReaderAsync())
+        {
+            Console.Error.WriteLine("Statements per payment (top 40 by calls):");
+            while (await reader.ReadAsync())
+            {
+                Console.Error.WriteLine($"  {reader.GetInt64(0) / (double)paid,6:0.00}  {reader.GetString(1)}");
+            }
+        }
         var rows = await ScalarAsync<double>("SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables");
         var bytes = await ScalarAsync<double>("SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_stat_user_tables");
-        return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, Process.GetCurrentProcess().PeakWorkingSet64, rows / total, bytes / total);
+        return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, Process.GetCurrentProcess().PeakWorkingSet64, rows / total, bytes / total,
+            statements / paid, transactions / paid, fulfilledP50, fulfilledP99, fulfilStepP50);
     }
 
     /// <summary>Waits until <paramref name="count"/> payments are succeeded and fulfilled.</summary>
@@ -134,12 +174,19 @@ public static class EndToEndBenchmark
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         var until = DateTime.UtcNow + timeout;
+        var nextReport = DateTime.UtcNow.AddSeconds(5);
         while (DateTime.UtcNow < until)
         {
-            await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM order_tasks WHERE kind = 'fulfil' AND status = 'done'", connection);
-            if ((long)(await command.ExecuteScalarAsync())! >= count)
+            await using var command = new NpgsqlCommand(WaitQuery, connection);
+            var done = (long)(await command.ExecuteScalarAsync())!;
+            if (done >= count)
             {
                 return;
+            }
+            if (DateTime.UtcNow >= nextReport)
+            {
+                Console.Error.WriteLine($"  {done} of {count} fulfilled");
+                nextReport = DateTime.UtcNow.AddSeconds(5);
             }
             await Task.Delay(100);
         }
@@ -193,8 +240,10 @@ public static class EndToEndBenchmark
         report.AppendLine(CultureInfo.InvariantCulture, $"| payments per second | {c.PaymentsPerSecond:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| create-order latency p50 / p95 / p99 / max (ms) | {Ms(50):0.0} / {Ms(95):0.0} / {Ms(99):0.0} / {c.CreateMicros.GetMaxValue() / 1000.0:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| webhook received to final status p50 / p99 (ms) | {c.WebhookToFinalP50Ms:0.0} / {c.WebhookToFinalP99Ms:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| webhook received to fulfilled p50 / p99 (ms); fulfil step p50 (ms) | {c.WebhookToFulfilledP50Ms:0.0} / {c.WebhookToFulfilledP99Ms:0.0}; {c.FulfilStepP50Ms:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| peak memory, server and load generator (MB) | {c.PeakMemoryBytes / 1024.0 / 1024.0:0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| database rows / bytes per payment | {c.RowsPerPayment:0.0} / {c.BytesPerPayment:N0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| SQL statements / transactions per payment | {c.StatementsPerPayment:0.0} / {c.TransactionsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| pgbench minimal payment (tps, {settings.Concurrency} clients) | {limit:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| Clearflow as a share of that limit | {c.PaymentsPerSecond / limit:P0} |");
         return report.ToString();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Clearflow.Application.Abstractions;
 using Dapper;
 
@@ -33,9 +34,39 @@ public abstract partial class SqlStore
             "INSERT INTO merchants (id, name, settings, created_at) VALUES (@Id, @Name, @SettingsJson, @createdAt) ON CONFLICT DO NOTHING",
             new { merchant.Id, merchant.Name, merchant.SettingsJson, createdAt = Ms(merchant.CreatedAt) }, transaction, cancellationToken)) == 1, cancellationToken);
 
-    public Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken) =>
-        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
+    /// <summary>
+    /// How long this process reuses a merchant row. The row is read for every order, task and notification and
+    /// changes rarely; a change made through this process is seen at once, one made on another node within
+    /// this time (ADR 12).
+    /// </summary>
+    public static readonly TimeSpan MerchantCacheTime = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<string, (MerchantRecord Merchant, long Until)> _merchants = new(StringComparer.Ordinal);
+
+    /// <summary>Bumped by every change: a read that started before a change must not cache what it read.</summary>
+    private long _merchantChanges;
+
+    public async Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken)
+    {
+        if (_merchants.TryGetValue(merchantId, out var cached) && cached.Until > Environment.TickCount64)
+        {
+            return cached.Merchant;
+        }
+        var changesBefore = Interlocked.Read(ref _merchantChanges);
+        var merchant = await ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
             "SELECT id, name, settings, created_at FROM merchants WHERE id = @merchantId", new { merchantId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+        if (merchant is not null && Interlocked.Read(ref _merchantChanges) == changesBefore)
+        {
+            _merchants[merchantId] = (merchant, Environment.TickCount64 + (long)MerchantCacheTime.TotalMilliseconds);
+        }
+        return merchant;
+    }
+
+    private void ForgetMerchant(string merchantId)
+    {
+        Interlocked.Increment(ref _merchantChanges);
+        _merchants.TryRemove(merchantId, out _);
+    }
 
     public Task<MerchantRecord?> FindMerchantByNameAsync(string name, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
@@ -45,9 +76,13 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (IReadOnlyList<MerchantRecord>)[.. (await connection.QueryAsync<MerchantRow>(Command(
             "SELECT id, name, settings, created_at FROM merchants ORDER BY created_at, id", null, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task UpdateMerchantSettingsAsync(string merchantId, string settingsJson, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+    public async Task UpdateMerchantSettingsAsync(string merchantId, string settingsJson, CancellationToken cancellationToken)
+    {
+        ForgetMerchant(merchantId);
+        await WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "UPDATE merchants SET settings = @settingsJson WHERE id = @merchantId", new { merchantId, settingsJson }, transaction, cancellationToken)), cancellationToken);
+        ForgetMerchant(merchantId);
+    }
 
     public Task<bool> AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(

@@ -132,16 +132,20 @@ public abstract partial class SqlStore
             "SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE id = @outboxId",
             new { outboxId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
-    public Task<bool> CommitFanOutAsync(string outboxId, IReadOnlyList<DeliveryRecord> deliveries, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public Task<IReadOnlyList<string>> CommitFanOutsAsync(IReadOnlyList<OutboxFanOut> fanOuts, DateTimeOffset at, CancellationToken cancellationToken) =>
+        fanOuts.Count == 0 ? Task.FromResult<IReadOnlyList<string>>([]) : WriteAsync<IReadOnlyList<string>>(async (connection, transaction) =>
         {
-            var marked = await connection.ExecuteAsync(Command(
-                "UPDATE outbox_messages SET dispatched_at = @at WHERE id = @outboxId AND dispatched_at IS NULL", new { outboxId, at = Ms(at) }, transaction, cancellationToken));
-            if (marked == 0)
+            // One statement marks the whole batch; only the messages it marked (not taken by another node) fan out.
+            // Parameters listed one by one: both dialects take that (PostgreSQL has no "IN @array").
+            var parameters = new DynamicParameters(new { at = Ms(at) });
+            for (var i = 0; i < fanOuts.Count; i++)
             {
-                return false;
+                parameters.Add("id" + i, fanOuts[i].OutboxId);
             }
-            foreach (var d in deliveries)
+            var marked = (await connection.QueryAsync<string>(Command(
+                $"UPDATE outbox_messages SET dispatched_at = @at WHERE id IN ({string.Join(", ", Enumerable.Range(0, fanOuts.Count).Select(i => "@id" + i))}) AND dispatched_at IS NULL RETURNING id",
+                parameters, transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            foreach (var d in fanOuts.Where(f => marked.Contains(f.OutboxId)).SelectMany(f => f.Deliveries))
             {
                 await connection.ExecuteAsync(Command(
                     $"""
@@ -151,7 +155,7 @@ public abstract partial class SqlStore
                     """, new { d.Id, d.OutboxId, d.MerchantId, d.OrderId, d.Topic, d.Channel, d.Target, availableAt = Ms(d.AvailableAt), createdAt = Ms(d.CreatedAt) },
                     transaction, cancellationToken));
             }
-            return true;
+            return [.. fanOuts.Select(f => f.OutboxId).Where(marked.Contains)];
         }, cancellationToken);
 
     public Task<IReadOnlyList<DeliveryRecord>> ClaimDueDeliveriesAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>

@@ -18,11 +18,11 @@ public static class StorageConfiguration
         var value = connectionString.Trim();
         if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
-            return new PostgresStore(NpgsqlDataSource.Create(FromUri(new Uri(value))));
+            return new PostgresStore(PostgresDataSource(FromUri(new Uri(value))));
         }
         if (value.Contains("Host=", StringComparison.OrdinalIgnoreCase) || value.Contains("Server=", StringComparison.OrdinalIgnoreCase))
         {
-            return new PostgresStore(NpgsqlDataSource.Create(value));
+            return new PostgresStore(PostgresDataSource(value));
         }
         if (value.Contains('=', StringComparison.Ordinal))
         {
@@ -30,6 +30,29 @@ public static class StorageConfiguration
         }
         return new SqliteStore($"Data Source={value}");
     }
+
+    /// <summary>
+    /// Pool settings for Clearflow's short, many connections (ADR 12), unless the connection string says otherwise:
+    /// no <c>DISCARD ALL</c> when a connection goes back to the pool (Clearflow keeps no session state on pooled
+    /// connections; the two that do, LISTEN and the advisory lock, undo it themselves), and automatic preparation
+    /// of the statements used most, so PostgreSQL parses and plans each once per connection.
+    /// </summary>
+    public static NpgsqlDataSource PostgresDataSource(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!Mentions(connectionString, "No Reset On Close", "NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+        if (!Mentions(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 100;
+        }
+        return NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    private static bool Mentions(string connectionString, params string[] keywords) =>
+        keywords.Any(k => connectionString.Contains(k, StringComparison.OrdinalIgnoreCase));
 
     private static string FromUri(Uri uri)
     {

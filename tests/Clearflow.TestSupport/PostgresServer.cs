@@ -19,6 +19,9 @@ public sealed class PostgresServer : IAsyncLifetime
     private string _binDirectory = "";
     private int _port;
 
+    /// <summary>More server settings (<c>-c name=value ...</c>) for this server, e.g. a benchmark's statement statistics.</summary>
+    public string ExtraOptions { get; init; } = "";
+
     public async Task InitializeAsync()
     {
         _binDirectory = FindBinDirectory();
@@ -31,7 +34,7 @@ public sealed class PostgresServer : IAsyncLifetime
         }
         await RunAsPostgresAsync(Path.Combine(_binDirectory, "initdb"), $"-D {_dataDirectory} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync");
         _port = FreePort();
-        var options = $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
+        var options = $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 {ExtraOptions}";
         await RunAsPostgresAsync(Path.Combine(_binDirectory, "pg_ctl"), $"start -w -t 60 -D {_dataDirectory} -l {Path.Combine(_root, "server.log")} -o \"{options}\"");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
     }

@@ -6,6 +6,9 @@ public sealed record WebhookEndpointRecord(string Id, string MerchantId, string 
     public bool Subscribes(string topic) => EventTypes.Contains("*") || EventTypes.Contains(topic);
 }
 
+/// <summary>One outbox message and the deliveries it fans out to (none: it concerns no one).</summary>
+public sealed record OutboxFanOut(string OutboxId, IReadOnlyList<DeliveryRecord> Deliveries);
+
 /// <param name="Channel">"webhook", "email" or "sms"</param>
 /// <param name="Target">the endpoint id, an operator's address, or "customer" (resolved from the order when sent)</param>
 public sealed record DeliveryRecord(string Id, string OutboxId, string MerchantId, string? OrderId, string Topic, string Channel, string Target, string Status,
@@ -37,8 +40,11 @@ public interface INotificationStore
     Task<IReadOnlyList<OutboxMessage>> ListUndispatchedOutboxAsync(int limit, CancellationToken cancellationToken);
     Task<OutboxMessage?> GetOutboxMessageAsync(string outboxId, CancellationToken cancellationToken);
 
-    /// <summary>Marks the message dispatched and inserts its deliveries, in one transaction; false when another node did it first.</summary>
-    Task<bool> CommitFanOutAsync(string outboxId, IReadOnlyList<DeliveryRecord> deliveries, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks the messages dispatched and inserts their deliveries, all in one transaction. A message another node
+    /// dispatched first is left out, with its deliveries. Returns the ids of the messages this call dispatched.
+    /// </summary>
+    Task<IReadOnlyList<string>> CommitFanOutsAsync(IReadOnlyList<OutboxFanOut> fanOuts, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DeliveryRecord>> ClaimDueDeliveriesAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
     Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken);

@@ -7,7 +7,7 @@ namespace Clearflow.Application.Notifications;
 /// <summary>
 /// Turns committed outbox messages into deliveries: one per subscribed webhook endpoint for merchant events,
 /// one email to the customer for customer messages, one email per operator address for operator notices.
-/// Marking the message and inserting its deliveries is one transaction under unique keys, so each
+/// Marking a batch of messages and inserting their deliveries is one transaction under unique keys, so each
 /// recipient gets each message once however many nodes dispatch.
 /// </summary>
 public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, ITextMessageSender texts, IdGenerator ids, TimeProvider clock)
@@ -15,18 +15,29 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
     public async Task<int> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
         var messages = await store.ListUndispatchedOutboxAsync(batchSize, cancellationToken);
+        // A batch is mostly one merchant's messages: read its settings and endpoints once per batch, not per message.
+        var settingsOf = new Dictionary<string, MerchantSettings>(StringComparer.Ordinal);
+        var endpointsOf = new Dictionary<string, IReadOnlyList<WebhookEndpointRecord>>(StringComparer.Ordinal);
+        var fanOuts = new List<OutboxFanOut>(messages.Count);
+        var now = clock.GetUtcNow();
         foreach (var message in messages)
         {
-            var merchant = await store.GetMerchantAsync(message.MerchantId, cancellationToken);
-            var settings = merchant is null ? new MerchantSettings() : MerchantSettings.Parse(merchant.SettingsJson);
-            var now = clock.GetUtcNow();
+            if (!settingsOf.TryGetValue(message.MerchantId, out var settings))
+            {
+                var merchant = await store.GetMerchantAsync(message.MerchantId, cancellationToken);
+                settingsOf[message.MerchantId] = settings = merchant is null ? new MerchantSettings() : MerchantSettings.Parse(merchant.SettingsJson);
+            }
             var deliveries = new List<DeliveryRecord>();
             DeliveryRecord To(string channel, string target) =>
                 new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 0, now, null, null, now, null);
 
             if (EventTypes.IsMerchantEvent(message.Topic))
             {
-                foreach (var endpoint in await store.ListWebhookEndpointsAsync(message.MerchantId, cancellationToken))
+                if (!endpointsOf.TryGetValue(message.MerchantId, out var endpoints))
+                {
+                    endpointsOf[message.MerchantId] = endpoints = await store.ListWebhookEndpointsAsync(message.MerchantId, cancellationToken);
+                }
+                foreach (var endpoint in endpoints)
                 {
                     if (endpoint.Status == "enabled" && endpoint.Subscribes(message.Topic))
                     {
@@ -36,12 +47,14 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
             }
             else if (message.Topic.StartsWith("customer.", StringComparison.Ordinal))
             {
-                var order = message.OrderId is null ? null : await store.GetOrderAsync(message.OrderId, cancellationToken);
-                if (email.IsConfigured && settings.Notifications.CustomerEmail && order?.Customer.Email is not null)
+                var wantsEmail = email.IsConfigured && settings.Notifications.CustomerEmail;
+                var wantsText = texts.IsConfigured && settings.Notifications.CustomerText;
+                var order = message.OrderId is null || !(wantsEmail || wantsText) ? null : await store.GetOrderAsync(message.OrderId, cancellationToken);
+                if (wantsEmail && order?.Customer.Email is not null)
                 {
                     deliveries.Add(To("email", "customer"));
                 }
-                if (texts.IsConfigured && settings.Notifications.CustomerText && order?.Customer.Phone is not null)
+                if (wantsText && order?.Customer.Phone is not null)
                 {
                     deliveries.Add(To("text", "customer"));
                 }
@@ -50,8 +63,9 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
             {
                 deliveries.AddRange(settings.Notifications.OperatorEmails.Distinct(StringComparer.OrdinalIgnoreCase).Select(address => To("email", address)));
             }
-            await store.CommitFanOutAsync(message.Id, deliveries, now, cancellationToken);
+            fanOuts.Add(new OutboxFanOut(message.Id, deliveries));
         }
+        await store.CommitFanOutsAsync(fanOuts, now, cancellationToken);
         return messages.Count;
     }
 }

@@ -65,6 +65,7 @@ public static class ClearflowHost
         services.AddHostedService<StatusPoller>();
         services.AddOptions<EndOfDayOptions>().BindConfiguration("Clearflow:EndOfDay");
         services.AddHostedService<EndOfDayScheduler>();
+        services.AddSingleton<PipelineWakeUp>();
         services.AddHostedService<PipelineWorker>();
         services.AddSingleton<Pipeline.StandardWebhookSender>();
         services.AddSingleton<IFulfilmentSender>(sp => sp.GetRequiredService<Pipeline.StandardWebhookSender>());
@@ -78,6 +79,7 @@ public static class ClearflowHost
         services.AddSingleton<Application.Notifications.IEmailSender, Notifications.SmtpEmailSender>();
         services.AddOptions<Notifications.TextMessageOptions>().BindConfiguration("Clearflow:TextMessages");
         services.AddSingleton<Application.Notifications.ITextMessageSender, Notifications.HttpTextMessageSender>();
+        services.AddSingleton<NotificationWakeUp>();
         services.AddHostedService<NotificationWorker>();
         services.AddSingleton<LiveStatus.OrderStatusFeed>();
         services.AddHostedService<LiveStatus.OrderStatusRelay>();

@@ -21,12 +21,16 @@ public sealed class SandboxWebhookSignal
 
 /// <summary>
 /// The sandbox gateway's webhook delivery: at least once, in sequence order, retried with backoff on
-/// anything but 2xx (like real gateways), giving up after <see cref="MaxAttempts"/>.
+/// anything but 2xx (like real gateways), giving up after <see cref="MaxAttempts"/>. Like a real gateway it
+/// sends to many payments at once; one payment's events go one after another.
 /// </summary>
 public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClientFactory httpClients, SandboxWebhookSignal signal, TimeProvider clock, ILogger<SandboxWebhookSender> logger)
     : BackgroundService
 {
     public const int MaxAttempts = 4;
+
+    /// <summary>Webhooks claimed per round, and how many payments' webhooks are in flight at once.</summary>
+    private const int BatchSize = 100, Concurrency = 8;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,8 +38,10 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         {
             try
             {
-                await DeliverDueAsync(stoppingToken);
-                await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
+                if (await DeliverDueAsync(stoppingToken) < BatchSize)
+                {
+                    await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -49,45 +55,57 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         }
     }
 
-    private async Task DeliverDueAsync(CancellationToken cancellationToken)
+    /// <summary>One round; returns how many webhooks it claimed.</summary>
+    private async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var store = scope.ServiceProvider.GetRequiredService<ISandboxStore>();
         var account = scope.ServiceProvider.GetRequiredService<SandboxAccount>();
-        var due = await store.ClaimDueSandboxWebhooksAsync(clock.GetUtcNow(), TimeSpan.FromSeconds(30), 20, cancellationToken);
+        var due = await store.ClaimDueSandboxWebhooksAsync(clock.GetUtcNow(), TimeSpan.FromSeconds(30), BatchSize, cancellationToken);
         var secret = await account.WebhookSecretAsync(cancellationToken);
         var http = httpClients.CreateClient(nameof(SandboxWebhookSender));
-        foreach (var webhook in due)
+        // Claimed in sequence order; grouping keeps each payment's events in that order.
+        await Parallel.ForEachAsync(due.GroupBy(w => w.OrderId), new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken },
+            async (payment, _) =>
+            {
+                foreach (var webhook in payment)
+                {
+                    await DeliverAsync(webhook, store, http, secret, cancellationToken);
+                }
+            });
+        return due.Count;
+    }
+
+    private async Task DeliverAsync(SandboxWebhookRecord webhook, ISandboxStore store, HttpClient http, string secret, CancellationToken cancellationToken)
+    {
+        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
+        var signature = SandboxProtocol.SignWebhook(webhook.SignCorrectly ? secret : "not-the-webhook-secret", timestamp, webhook.Body);
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.NotifyUrl) { Content = new ByteArrayContent(webhook.Body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Add(SandboxProtocol.EventIdHeader, webhook.EventId);
+        request.Headers.Add(SandboxProtocol.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(SandboxProtocol.SignatureHeader, signature);
+        int? status = null;
+        try
         {
-            var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
-            var signature = SandboxProtocol.SignWebhook(webhook.SignCorrectly ? secret : "not-the-webhook-secret", timestamp, webhook.Body);
-            using var request = new HttpRequestMessage(HttpMethod.Post, webhook.NotifyUrl) { Content = new ByteArrayContent(webhook.Body) };
-            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-            request.Headers.Add(SandboxProtocol.EventIdHeader, webhook.EventId);
-            request.Headers.Add(SandboxProtocol.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(SandboxProtocol.SignatureHeader, signature);
-            int? status = null;
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                using var response = await http.SendAsync(request, timeout.Token);
-                status = (int)response.StatusCode;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                logger.LogInformation("Sandbox webhook {DeliveryId} not delivered: {Error}", webhook.DeliveryId, ex.Message);
-            }
-            var now = clock.GetUtcNow();
-            if (status is >= 200 and < 300)
-            {
-                await store.RecordSandboxDeliveryAsync(webhook.DeliveryId, status, now, null, cancellationToken);
-            }
-            else
-            {
-                var retryAt = webhook.Attempts >= MaxAttempts ? DateTimeOffset.MaxValue : now.AddSeconds(Math.Pow(3, webhook.Attempts));
-                await store.RecordSandboxDeliveryAsync(webhook.DeliveryId, status, null, retryAt, cancellationToken);
-            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            using var response = await http.SendAsync(request, timeout.Token);
+            status = (int)response.StatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogInformation("Sandbox webhook {DeliveryId} not delivered: {Error}", webhook.DeliveryId, ex.Message);
+        }
+        var now = clock.GetUtcNow();
+        if (status is >= 200 and < 300)
+        {
+            await store.RecordSandboxDeliveryAsync(webhook.DeliveryId, status, now, null, cancellationToken);
+        }
+        else
+        {
+            var retryAt = webhook.Attempts >= MaxAttempts ? DateTimeOffset.MaxValue : now.AddSeconds(Math.Pow(3, webhook.Attempts));
+            await store.RecordSandboxDeliveryAsync(webhook.DeliveryId, status, null, retryAt, cancellationToken);
         }
     }
 }

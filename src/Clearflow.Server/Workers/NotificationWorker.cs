@@ -3,13 +3,15 @@ using Microsoft.Extensions.Options;
 
 namespace Clearflow.Server.Workers;
 
-/// <summary>Every second: fans committed outbox messages out to recipients and sends what is due.</summary>
-public sealed class NotificationWorker(IServiceScopeFactory scopes, IOptions<PollerOptions> options, TimeProvider clock, ILogger<NotificationWorker> logger)
+/// <summary>Every second, and at once when an order changes: fans committed outbox messages out to recipients and sends what is due.</summary>
+public sealed class NotificationWorker(IServiceScopeFactory scopes, IOptions<PollerOptions> options, NotificationWakeUp wakeUp, TimeProvider clock, ILogger<NotificationWorker> logger)
     : TimedWorker(scopes, clock, logger)
 {
     protected override TimeSpan Interval => TimeSpan.FromSeconds(1);
 
     protected override bool Enabled => options.Value.Enabled;
+
+    protected override WorkSignal Wake => wakeUp.Signal;
 
     protected override async Task<bool> RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
     {

@@ -3,7 +3,8 @@ namespace Clearflow.Server.Workers;
 /// <summary>
 /// The loop every background worker shares: a round at start, then one per tick of the injected clock
 /// (tests move it), rounds repeated at once while they report more work, and a failed round logged and
-/// retried at the next tick. Workers only say what one round does.
+/// retried at the next tick. A worker with a <see cref="Wake"/> signal also starts a round as soon as it is
+/// signalled, instead of waiting for the tick. Workers only say what one round does.
 /// </summary>
 public abstract class TimedWorker(IServiceScopeFactory scopes, TimeProvider clock, ILogger logger) : BackgroundService
 {
@@ -15,6 +16,9 @@ public abstract class TimedWorker(IServiceScopeFactory scopes, TimeProvider cloc
 
     protected virtual bool Enabled => true;
 
+    /// <summary>Signalled when work may have arrived; null: rounds only on the tick.</summary>
+    protected virtual WorkSignal? Wake => null;
+
     /// <summary>One round, in its own DI scope; true when there may be more work right away (a full batch).</summary>
     protected abstract Task<bool> RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken);
 
@@ -24,7 +28,7 @@ public abstract class TimedWorker(IServiceScopeFactory scopes, TimeProvider cloc
         {
             return;
         }
-        using var timer = new PeriodicTimer(Interval, Clock);
+        using var timer = Wake is null ? new PeriodicTimer(Interval, Clock) : null;
         try
         {
             do
@@ -44,10 +48,21 @@ public abstract class TimedWorker(IServiceScopeFactory scopes, TimeProvider cloc
                     Logger.LogWarning(ex, "{Worker} round failed; retrying at the next tick", GetType().Name);
                 }
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            while (timer is not null ? await timer.WaitForNextTickAsync(stoppingToken) : await TickOrWakeAsync(Wake!, stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>Waits one interval, or less if signalled; false once stopping.</summary>
+    private async Task<bool> TickOrWakeAsync(WorkSignal wake, CancellationToken stoppingToken)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var tick = Task.Delay(Interval, Clock, waiting.Token);
+        var woken = wake.WaitAsync(waiting.Token);
+        await Task.WhenAny(tick, woken);
+        await waiting.CancelAsync(); // the loser stops waiting (a cancelled signal read consumes nothing)
+        return !stoppingToken.IsCancellationRequested;
     }
 }

@@ -57,8 +57,15 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
     {
         public async ValueTask DisposeAsync()
         {
-            await connection.ExecuteAsync(Command("SELECT pg_advisory_unlock(@key)", new { key }, null, CancellationToken.None));
-            await connection.DisposeAsync();
+            try
+            {
+                await connection.ExecuteAsync(Command("SELECT pg_advisory_unlock(@key)", new { key }, null, CancellationToken.None));
+            }
+            finally
+            {
+                // If the unlock failed the connection is broken, and a broken connection is closed, not pooled.
+                await connection.DisposeAsync();
+            }
         }
     }
 
@@ -74,9 +81,24 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         connection.Notification += (_, e) => onChange(e.Payload);
         await connection.ExecuteAsync(Command($"LISTEN {StatusChannel}", null, null, cancellationToken));
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            await connection.WaitAsync(cancellationToken);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await connection.WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            // Pooled connections are not reset on return (StorageConfiguration): take the LISTEN back ourselves.
+            try
+            {
+                await connection.ExecuteAsync(Command($"UNLISTEN {StatusChannel}", null, null, CancellationToken.None));
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+            {
+                // A broken connection is not returned to the pool; nothing is left listening.
+            }
         }
     }
 
