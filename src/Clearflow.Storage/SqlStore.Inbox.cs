@@ -54,10 +54,17 @@ public abstract partial class SqlStore
             "SELECT id FROM inbox_events WHERE processed_at IS NULL AND available_at <= @now ORDER BY available_at LIMIT @limit",
             new { now = Ms(now), limit }, null, cancellationToken))], cancellationToken);
 
-    public Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
-            "UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id",
-            new { id, now = Ms(now), outcome }, transaction, cancellationToken)), cancellationToken);
+    public Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, StepRecord? step, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            if (step is not null)
+            {
+                await InsertStepAsync(connection, transaction, step, cancellationToken);
+            }
+            return await connection.ExecuteAsync(Command(
+                "UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id",
+                new { id, now = Ms(now), outcome }, transaction, cancellationToken));
+        }, cancellationToken);
 
     public Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(

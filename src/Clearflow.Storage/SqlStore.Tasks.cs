@@ -53,9 +53,13 @@ public abstract partial class SqlStore
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
     public Task<bool> CompleteOrderTaskAsync(string taskId, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
-        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken) =>
+        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
+            if (step is not null)
+            {
+                await InsertStepAsync(connection, transaction, step, cancellationToken);
+            }
             var orderId = await connection.QuerySingleOrDefaultAsync<string>(Command(
                 "UPDATE order_tasks SET status = @status, completed_at = @at, last_error = @error WHERE id = @taskId AND status = 'pending' RETURNING order_id",
                 new { taskId, status, at = Ms(at), error }, transaction, cancellationToken));
@@ -89,12 +93,22 @@ public abstract partial class SqlStore
             cancellationToken);
 
     public Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteAsync((connection, transaction) => InsertStepAsync(connection, transaction, step, cancellationToken), cancellationToken);
+
+    public Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await InsertTimelineAsync(connection, transaction, step.OrderId, entry, cancellationToken);
+            return await InsertStepAsync(connection, transaction, step, cancellationToken);
+        }, cancellationToken);
+
+    private static Task<int> InsertStepAsync(DbConnection connection, DbTransaction transaction, StepRecord step, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Command(
             """
             INSERT INTO pipeline_steps (order_id, step, attempt, started_at, ended_at, outcome, error)
             VALUES (@OrderId, @Step, @Attempt, @startedAt, @endedAt, @Outcome, @Error)
             """, new { step.OrderId, step.Step, step.Attempt, startedAt = Ms(step.StartedAt), endedAt = Ms(step.EndedAt), step.Outcome, step.Error },
-            transaction, cancellationToken)), cancellationToken);
+            transaction, cancellationToken));
 
     public Task<IReadOnlyList<StepRecord>> ListStepsAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<StepRecord>)[.. (await connection.QueryAsync<StepRow>(Command(

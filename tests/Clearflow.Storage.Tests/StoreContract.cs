@@ -169,6 +169,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Inbox_events_are_deduplicated_claimed_once_deferred_and_completed()
     {
+        var order = await NewOrderAsync(await NewMerchantAsync());
         var id = "evt_" + Guid.NewGuid().ToString("N");
         var inboxEvent = new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-evt-" + id, "ref-1", null, "payment.succeeded",
             "{\"status\":\"Succeeded\"}", [1, 2, 3, 0, 255], T0, 0, null, null);
@@ -187,7 +188,8 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.DoesNotContain(id, await Store.ListDueInboxEventIdsAsync(T0.AddMinutes(4), 10, None));
         Assert.NotNull(await Store.TryClaimInboxEventAsync(id, T0.AddMinutes(5), TimeSpan.FromSeconds(60), None));
 
-        await Store.CompleteInboxEventAsync(id, T0.AddMinutes(6), "succeeded", None);
+        await Store.CompleteInboxEventAsync(id, T0.AddMinutes(6), "succeeded", new StepRecord(order.Id, "transition", 2, T0.AddMinutes(5), T0.AddMinutes(6), "succeeded", null), None);
+        Assert.Equal(("transition", "succeeded"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Outcome)).Single());
         Assert.DoesNotContain(id, await Store.ListDueInboxEventIdsAsync(T0.AddDays(1), 10, None));
         Assert.Null(await Store.TryClaimInboxEventAsync(id, T0.AddDays(1), TimeSpan.FromSeconds(60), None));
         var done = await Store.GetInboxEventAsync(id, None);
@@ -450,13 +452,27 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(2, Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(5), T0.AddMinutes(7), 10, None), t => t.Id == task.Id).Attempts);
 
         var compensate = new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Compensate, "pending", "refused", 0, T0.AddMinutes(6), null, T0.AddMinutes(6), null);
-        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "failed", T0.AddMinutes(6), "410", new TimelineEntry(T0.AddMinutes(6), "fulfilment.failed", "no"), [compensate], [], None));
-        Assert.False(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(7), null, null, [], [], None));
+        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "failed", T0.AddMinutes(6), "410", new TimelineEntry(T0.AddMinutes(6), "fulfilment.failed", "no"), [compensate], [], null, None));
+        Assert.False(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(7), null, null, [], [], null, None));
         var tasks = await Store.ListOrderTasksAsync(order.Id, None);
         Assert.Equal([("fulfil", "failed"), ("compensate", "pending")], tasks.Select(t => (t.Kind, t.Status)));
 
         await Store.RecordStepAsync(new StepRecord(order.Id, "fulfil", 2, T0, T0.AddSeconds(1), "permanent", "410"), None);
         Assert.Equal(("fulfil", 2, "410"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt, s.Error)).Single());
+
+        // The step that ran a task goes with its completion, and is kept even when another worker finished the task first.
+        var compensateClaimed = Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(8), T0.AddMinutes(10), 10, None), t => t.Id == compensate.Id);
+        Assert.True(await Store.CompleteOrderTaskAsync(compensateClaimed.Id, "done", T0.AddMinutes(8), null, new TimelineEntry(T0.AddMinutes(8), "compensation.refund_submitted", "refund"),
+            [], [], new StepRecord(order.Id, "compensate", 1, T0.AddMinutes(8), T0.AddMinutes(8), "refund pending", null), None));
+        Assert.False(await Store.CompleteOrderTaskAsync(compensateClaimed.Id, "done", T0.AddMinutes(9), null, null,
+            [], [], new StepRecord(order.Id, "compensate", 2, T0.AddMinutes(9), T0.AddMinutes(9), "refund pending", null), None));
+        Assert.Equal([("fulfil", 2), ("compensate", 1), ("compensate", 2)], (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt)));
+
+        // A step with its timeline entry: both or neither.
+        await Store.RecordStepAsync(new StepRecord(order.Id, "verify", 1, T0.AddMinutes(10), T0.AddMinutes(10), "ok", null),
+            new TimelineEntry(T0.AddMinutes(10), "webhook.received", "Webhook payment.succeeded from sandbox."), None);
+        Assert.Equal("verify", (await Store.ListStepsAsync(order.Id, None))[^1].Step);
+        Assert.Equal("webhook.received", (await Store.GetTimelineAsync(order.Id, None))[^1].Kind);
     }
 
     [Fact]
@@ -548,7 +564,7 @@ public abstract class StoreContract : IAsyncLifetime
         await Store.RetryOrderTaskAsync(task.Id, T0.AddMinutes(30), "503", None);
         Assert.True(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(3), None));
         Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(3), T0.AddMinutes(5), 10, None), t => t.Id == task.Id);
-        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(4), null, null, [], [], None));
+        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(4), null, null, [], [], null, None));
         Assert.False(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(5), None)); // ended
     }
 

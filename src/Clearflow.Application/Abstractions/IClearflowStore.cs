@@ -91,7 +91,8 @@ public interface IInboxStore
     Task<InboxEventRecord?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
-    Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, CancellationToken cancellationToken);
+    /// <summary>Marks the event processed, with the pipeline step that processed it (if any) in the same transaction.</summary>
+    Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, StepRecord? step, CancellationToken cancellationToken);
     Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken);
     Task<InboxEventRecord?> GetInboxEventAsync(string id, CancellationToken cancellationToken);
 
@@ -185,14 +186,20 @@ public interface IOrderTaskStore
     /// <summary>Takes due tasks for <paramref name="leaseEnd"/> (a crashed worker's task comes back after it), counting the attempt.</summary>
     Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Finishes a task (done or failed) with its follow-ups, notifications and timeline entry in one transaction; false when it was finished already.</summary>
+    /// <summary>
+    /// Finishes a task (done or failed) with its follow-ups, notifications and timeline entry in one transaction; false when it
+    /// was finished already. The step that ran it, if given, is recorded in the same transaction either way.
+    /// </summary>
     Task<bool> CompleteOrderTaskAsync(string taskId, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
-        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken);
+        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken);
 
     Task RetryOrderTaskAsync(string taskId, DateTimeOffset availableAt, string error, CancellationToken cancellationToken);
     Task<IReadOnlyList<OrderTaskRecord>> ListOrderTasksAsync(string orderId, CancellationToken cancellationToken);
 
     Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken);
+
+    /// <summary>Records the step and appends <paramref name="entry"/> to its order's timeline, in one transaction.</summary>
+    Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken);
     Task<IReadOnlyList<StepRecord>> ListStepsAsync(string orderId, CancellationToken cancellationToken);
 }
 

@@ -32,12 +32,13 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
             // Signed by the gateway but about nothing we know (another installation, a deleted test order).
             // Kept in the inbox for audit; there is nothing to move.
             const string unmatched = "unmatched: no order has this gateway reference";
-            await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), unmatched, cancellationToken);
+            await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), unmatched, null, cancellationToken);
             return unmatched;
         }
 
         GatewayObservation observation;
         string source;
+        TimelineEntry? received = null;
         if (inboxEvent.Source == InboxSource.Poll)
         {
             observation = ObservationJson.Read(inboxEvent.ObservationJson!);
@@ -47,9 +48,9 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         {
             observation = ObservationJson.Read(inboxEvent.ObservationJson!);
             source = $"webhook {inboxEvent.EventType} ({inboxEvent.DedupeKey})";
-            await store.AppendTimelineAsync(attempt.OrderId, new TimelineEntry(clock.GetUtcNow(), "webhook.received",
-                $"Webhook {inboxEvent.EventType} from {inboxEvent.Gateway}.",
-                Json.Serialize(new { event_id = inboxEvent.DedupeKey, inbox_event_id = inboxEvent.Id })), cancellationToken);
+            // Written with the verify step below (one transaction, still ahead of the transition's entries).
+            received = new TimelineEntry(clock.GetUtcNow(), "webhook.received", $"Webhook {inboxEvent.EventType} from {inboxEvent.Gateway}.",
+                Json.Serialize(new { event_id = inboxEvent.DedupeKey, inbox_event_id = inboxEvent.Id }));
         }
         else
         {
@@ -77,11 +78,13 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         }
 
         var started = clock.GetUtcNow();
-        await store.RecordStepAsync(new StepRecord(attempt.OrderId, "verify", inboxEvent.Attempts, started, started, "ok",
-            inboxEvent.Source == InboxSource.Webhook ? null : "status fetched from the gateway"), cancellationToken);
+        var verify = new StepRecord(attempt.OrderId, "verify", inboxEvent.Attempts, started, started, "ok",
+            inboxEvent.Source == InboxSource.Webhook ? null : "status fetched from the gateway");
+        await (received is null ? store.RecordStepAsync(verify, cancellationToken) : store.RecordStepAsync(verify, received, cancellationToken));
         var outcome = await apply.HandleAsync(attempt, observation, source, cancellationToken);
-        await store.RecordStepAsync(new StepRecord(attempt.OrderId, "transition", inboxEvent.Attempts, started, clock.GetUtcNow(), outcome, null), cancellationToken);
-        await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), outcome, cancellationToken);
+        var ended = clock.GetUtcNow();
+        await store.CompleteInboxEventAsync(inboxEvent.Id, ended, outcome,
+            new StepRecord(attempt.OrderId, "transition", inboxEvent.Attempts, started, ended, outcome, null), cancellationToken);
         return outcome;
     }
 }

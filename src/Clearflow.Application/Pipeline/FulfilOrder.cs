@@ -24,9 +24,9 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
 
         if (settings.Mode == "none")
         {
-            await store.RecordStepAsync(new StepRecord(order.Id, "fulfil", task.Attempts, started, clock.GetUtcNow(), "skipped", "no fulfilment configured"), cancellationToken);
             // Recorded as a step only: a timeline line for "nothing to do" on every order is noise.
-            await store.CompleteOrderTaskAsync(task.Id, "done", clock.GetUtcNow(), null, null, [], [], cancellationToken);
+            await store.CompleteOrderTaskAsync(task.Id, "done", clock.GetUtcNow(), null, null, [], [],
+                new StepRecord(order.Id, "fulfil", task.Attempts, started, clock.GetUtcNow(), "skipped", "no fulfilment configured"), cancellationToken);
             return "skipped";
         }
 
@@ -67,15 +67,16 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
         faults.At("fulfil.sent");
 
         var now = clock.GetUtcNow();
-        await store.RecordStepAsync(new StepRecord(order.Id, "fulfil", task.Attempts, started, now, outcome.ToString().ToLowerInvariant(), error), cancellationToken);
+        var step = new StepRecord(order.Id, "fulfil", task.Attempts, started, now, outcome.ToString().ToLowerInvariant(), error);
         switch (outcome)
         {
             case FulfilmentOutcome.Fulfilled:
                 await store.CompleteOrderTaskAsync(task.Id, "done", now, null,
-                    new TimelineEntry(now, "fulfilment.succeeded", $"Merchant fulfilled the order (attempt {task.Attempts})."), [], [OrderNotices.Fulfilled(order, now)], cancellationToken);
+                    new TimelineEntry(now, "fulfilment.succeeded", $"Merchant fulfilled the order (attempt {task.Attempts})."), [], [OrderNotices.Fulfilled(order, now)], step, cancellationToken);
                 faults.At("fulfil.recorded");
                 return "fulfilled";
             case FulfilmentOutcome.Transient when task.Attempts < settings.MaxAttempts:
+                await store.RecordStepAsync(step, cancellationToken);
                 var retryAt = now + Backoff.Delay(task.Attempts, Random.Shared.NextDouble());
                 await store.RetryOrderTaskAsync(task.Id, retryAt, error ?? "transient failure", cancellationToken);
                 await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "fulfilment.retrying",
@@ -86,7 +87,7 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
                 var compensate = new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Compensate, "pending", "fulfilment failed: " + reason, 0, now, null, now, null);
                 await store.CompleteOrderTaskAsync(task.Id, "failed", now, reason,
                     new TimelineEntry(now, "fulfilment.failed", $"Fulfilment failed for good ({reason}): the customer will be refunded."),
-                    [compensate], [OrderNotices.FulfilmentFailed(order, reason, now)], cancellationToken);
+                    [compensate], [OrderNotices.FulfilmentFailed(order, reason, now)], step, cancellationToken);
                 return "failed";
         }
     }

@@ -41,6 +41,44 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             return Problem.BadRequest("idempotency-key-too-long", "The Idempotency-Key header is limited to 255 characters.");
         }
 
+        // The key first: a retry of a finished request gets its stored reply whatever the gateways' health or
+        // credentials are now.
+        var begin = await store.BeginIdempotentAsync(merchantId, idempotencyKey, request.Fingerprint(), clock.GetUtcNow(), KeyLock, KeyRetention, cancellationToken);
+        switch (begin)
+        {
+            case IdempotencyBegin.Replay replay:
+                return new Reply(replay.StatusCode, replay.Body, Replayed: true);
+            case IdempotencyBegin.Mismatch:
+                return new Problem(422, "idempotency-key-reused", "Idempotency-Key reused with a different request.",
+                    "This Idempotency-Key was already used with a different body. Use a new key for a new order.");
+            case IdempotencyBegin.InProgress:
+                return Problem.Conflict("idempotency-key-in-use",
+                    "A request with this Idempotency-Key is being processed right now. Retry after it finishes to get its response.");
+        }
+
+        try
+        {
+            var result = await RouteAndCreateAsync(merchantId, idempotencyKey, request, cancellationToken);
+            if (result.IsSuccess)
+            {
+                await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value!.StatusCode, result.Value.Body, CancellationToken.None);
+            }
+            else
+            {
+                // The request changed nothing the key should pin: let the merchant retry it with the same key.
+                await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
+            }
+            return result;
+        }
+        catch
+        {
+            await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<Result<Reply>> RouteAndCreateAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, CancellationToken cancellationToken)
+    {
         var merchant = await store.GetMerchantAsync(merchantId, cancellationToken)
             ?? throw new InvalidOperationException($"Authenticated merchant {merchantId} does not exist.");
         var settings = MerchantSettings.Parse(merchant.SettingsJson);
@@ -59,40 +97,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             return new Problem(422, "gateway-not-configured", "The gateway has no credentials.",
                 $"Set this merchant's {gatewayName} credentials first: PUT /v1/merchant/gateways/{gatewayName}/credentials.");
         }
-
-        var now = clock.GetUtcNow();
-        var begin = await store.BeginIdempotentAsync(merchantId, idempotencyKey, request.Fingerprint(), now, KeyLock, KeyRetention, cancellationToken);
-        switch (begin)
-        {
-            case IdempotencyBegin.Replay replay:
-                return new Reply(replay.StatusCode, replay.Body, Replayed: true);
-            case IdempotencyBegin.Mismatch:
-                return new Problem(422, "idempotency-key-reused", "Idempotency-Key reused with a different request.",
-                    "This Idempotency-Key was already used with a different body. Use a new key for a new order.");
-            case IdempotencyBegin.InProgress:
-                return Problem.Conflict("idempotency-key-in-use",
-                    "A request with this Idempotency-Key is being processed right now. Retry after it finishes to get its response.");
-        }
-
-        try
-        {
-            var result = await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, settings.ScheduleFor(gateway.Name), routingNote, cancellationToken);
-            if (result.IsSuccess)
-            {
-                await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value!.StatusCode, result.Value.Body, CancellationToken.None);
-            }
-            else
-            {
-                // The request changed nothing the key should pin: let the merchant retry it with the same key.
-                await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
-            }
-            return result;
-        }
-        catch
-        {
-            await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
-            throw;
-        }
+        return await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, settings.ScheduleFor(gateway.Name), routingNote, cancellationToken);
     }
 
     private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, IPaymentGateway gateway,
@@ -126,7 +131,8 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
 
         var created = new TimelineEntry(now, "order.created",
             $"Order created for {request.Amount} {request.Currency} (minor units) via {gateway.Name}{(routingNote is null ? "" : $" ({routingNote})")}.");
-        if (!await store.InsertOrderAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, now), cancellationToken))
+        var resumed = !await store.InsertOrderAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, now), cancellationToken);
+        if (resumed)
         {
             var existing = await store.FindOrderByReceiptAsync(merchantId, request.Receipt, cancellationToken);
             if (existing is null || existing.IdempotencyKey != idempotencyKey)
@@ -143,7 +149,8 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             }
         }
 
-        var attempt = (await store.GetAttemptsAsync(order.Id, cancellationToken)).FirstOrDefault();
+        // A new order has no attempt yet; only a resumed one may have got as far as the gateway.
+        var attempt = resumed ? (await store.GetAttemptsAsync(order.Id, cancellationToken)).FirstOrDefault() : null;
         if (attempt is null)
         {
             GatewayPayment payment;
