@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -13,8 +14,8 @@ namespace Clearflow.Bench;
 /// Complete payments through a running Clearflow on PostgreSQL: create order, sandbox checkout success,
 /// signed webhook, pipeline (verify, transition with ledger and outbox), fulfilment to a local endpoint,
 /// notifications. Then pgbench runs the minimal writes of one payment on the same server: the limit.
-/// Clearflow runs in this process (so the memory figure includes the load generator); everything is on
-/// loopback and stops by itself.
+/// Clearflow runs as its own process (<see cref="ClearflowProcess"/>), so its memory and CPU are its own;
+/// everything is on loopback and stops by itself.
 /// </summary>
 public static class EndToEndBenchmark
 {
@@ -39,7 +40,8 @@ public static class EndToEndBenchmark
 
     private sealed record ClearflowFigures(int Payments, double PaymentsPerSecond, LongHistogram CreateMicros, double WebhookToFinalP50Ms, double WebhookToFinalP99Ms,
         long PeakMemoryBytes, double RowsPerPayment, double BytesPerPayment, double StatementsPerPayment, double TransactionsPerPayment,
-        double WebhookToFulfilledP50Ms, double WebhookToFulfilledP99Ms, double FulfilStepP50Ms);
+        double WebhookToFulfilledP50Ms, double WebhookToFulfilledP99Ms, double FulfilStepP50Ms,
+        double ServerCpuMsPerPayment, double MachineCpuMsPerPayment, double MerchantRequestsPerPayment, double LogLinesPerPayment);
 
     /// <summary>The benchmark's own polling ("are they all fulfilled yet?") is not Clearflow's work.</summary>
     private const string WaitQuery = "SELECT COUNT(*) FROM order_tasks WHERE kind = 'fulfil' AND status = 'done'";
@@ -48,15 +50,22 @@ public static class EndToEndBenchmark
     {
         var database = await server.CreateDatabaseAsync();
         await using var merchant = await FakeMerchantEndpoint.StartAsync();
-        await using var host = await ClearflowTestHost.StartAsync(database);
-        using var api = host.CreateClient();
-        using var sandbox = host.CreateClient(authenticate: false);
+        Console.Error.WriteLine("Starting clearflow ...");
+        await using var clearflow = await ClearflowProcess.StartAsync(database);
+        using var api = new HttpClient { BaseAddress = clearflow.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", clearflow.SecretKey);
+        using var sandbox = new HttpClient { BaseAddress = clearflow.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         using (var put = await api.PutAsync("/v1/merchant/settings", new StringContent(JsonSerializer.Serialize(new
                {
                    fulfilment = new { mode = "webhook", url = merchant.Url.ToString() },
                }), Encoding.UTF8, "application/json")))
         {
             put.EnsureSuccessStatusCode();
+        }
+        // Notifications: the merchant's backend subscribes to every merchant event (the fake endpoint accepts any POST to /fulfil).
+        using (var subscribe = await api.PostAsJsonAsync("/v1/webhook-endpoints", new { url = merchant.Url.ToString(), event_types = new[] { "*" } }))
+        {
+            subscribe.EnsureSuccessStatusCode();
         }
 
         async Task PayAsync(LongHistogram? createMicros)
@@ -94,6 +103,9 @@ public static class EndToEndBenchmark
 
         Console.Error.WriteLine($"Load: {settings.Concurrency} concurrent customers for {settings.Duration.TotalSeconds:0} s ...");
         var histogram = new LongHistogram(60_000_000, 3);
+        var serverCpuBefore = clearflow.CpuTime;
+        var logLinesBefore = ClearflowProcess.OutputLines;
+        var machineBefore = MachineCpu.Read();
         var started = Stopwatch.StartNew();
         var paid = 0;
         var deadline = DateTime.UtcNow + settings.Duration;
@@ -117,6 +129,10 @@ public static class EndToEndBenchmark
         var total = 50 + paid;
         await WaitForAsync(database, total, TimeSpan.FromMinutes(5));
         var elapsed = started.Elapsed.TotalSeconds;
+        var serverCpu = clearflow.CpuTime - serverCpuBefore;
+        var machineCpu = MachineCpu.Read() - machineBefore;
+        var deliveriesSent = merchant.Requests.Count;
+        var logLines = ClearflowProcess.OutputLines - logLinesBefore;
 
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
@@ -166,8 +182,10 @@ public static class EndToEndBenchmark
         }
         var rows = await ScalarAsync<double>("SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables");
         var bytes = await ScalarAsync<double>("SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_stat_user_tables");
-        return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, Process.GetCurrentProcess().PeakWorkingSet64, rows / total, bytes / total,
-            statements / paid, transactions / paid, fulfilledP50, fulfilledP99, fulfilStepP50);
+        return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, clearflow.PeakMemoryBytes, rows / total, bytes / total,
+            statements / paid, transactions / paid, fulfilledP50, fulfilledP99, fulfilStepP50,
+            serverCpu.TotalMilliseconds / paid, machineCpu.TotalMilliseconds / paid, (double)deliveriesSent / total,
+            (double)logLines / paid);
     }
 
     /// <summary>Waits until <paramref name="count"/> payments are succeeded and fulfilled.</summary>
@@ -195,7 +213,9 @@ public static class EndToEndBenchmark
         throw new TimeoutException($"Not all {count} payments were fulfilled within {timeout}.");
     }
 
-    private static async Task<double> RunPgbenchAsync(PostgresServer server, Settings settings)
+    private sealed record PgbenchFigures(double PaymentsPerSecond, double MachineCpuMsPerPayment);
+
+    private static async Task<PgbenchFigures> RunPgbenchAsync(PostgresServer server, Settings settings)
     {
         var database = await server.CreateDatabaseAsync();
         await using (var connection = new NpgsqlConnection(database))
@@ -219,10 +239,15 @@ public static class EndToEndBenchmark
         Console.Error.WriteLine($"pgbench: {settings.Concurrency} clients for {settings.PgbenchDuration.TotalSeconds:0} s ...");
         try
         {
+            var machineBefore = MachineCpu.Read();
             var output = await server.RunToolAsync("pgbench",
                 $"-n -c {settings.Concurrency} -j 2 -T {(int)settings.PgbenchDuration.TotalSeconds} -f {script} {name}");
-            var line = output.Split('\n').First(l => l.StartsWith("tps = ", StringComparison.Ordinal));
-            return double.Parse(line["tps = ".Length..].Split(' ')[0], CultureInfo.InvariantCulture);
+            var machineCpu = MachineCpu.Read() - machineBefore;
+            var lines = output.Split('\n');
+            var tps = lines.First(l => l.StartsWith("tps = ", StringComparison.Ordinal));
+            var processed = lines.First(l => l.StartsWith("number of transactions actually processed: ", StringComparison.Ordinal));
+            var payments = double.Parse(processed["number of transactions actually processed: ".Length..].Split('/')[0], CultureInfo.InvariantCulture);
+            return new PgbenchFigures(double.Parse(tps["tps = ".Length..].Split(' ')[0], CultureInfo.InvariantCulture), machineCpu.TotalMilliseconds / payments);
         }
         finally
         {
@@ -230,8 +255,9 @@ public static class EndToEndBenchmark
         }
     }
 
-    private static string Report(Settings settings, ClearflowFigures c, double limit)
+    private static string Report(Settings settings, ClearflowFigures c, PgbenchFigures pgbench)
     {
+        var limit = pgbench.PaymentsPerSecond;
         double Ms(double percentile) => c.CreateMicros.GetValueAtPercentile(percentile) / 1000.0;
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"End to end, {settings.Concurrency} concurrent customers, {settings.Duration.TotalSeconds:0} s, PostgreSQL on this machine:");
@@ -243,10 +269,14 @@ public static class EndToEndBenchmark
         report.AppendLine(CultureInfo.InvariantCulture, $"| create-order latency p50 / p95 / p99 / max (ms) | {Ms(50):0.0} / {Ms(95):0.0} / {Ms(99):0.0} / {c.CreateMicros.GetMaxValue() / 1000.0:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| webhook received to final status p50 / p99 (ms) | {c.WebhookToFinalP50Ms:0.0} / {c.WebhookToFinalP99Ms:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| webhook received to fulfilled p50 / p99 (ms); fulfil step p50 (ms) | {c.WebhookToFulfilledP50Ms:0.0} / {c.WebhookToFulfilledP99Ms:0.0}; {c.FulfilStepP50Ms:0.0} |");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| peak memory, server and load generator (MB) | {c.PeakMemoryBytes / 1024.0 / 1024.0:0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| server peak memory, resident (MB) | {c.PeakMemoryBytes / 1024.0 / 1024.0:0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| CPU per payment: clearflow process / whole machine (ms) | {c.ServerCpuMsPerPayment:0.0} / {c.MachineCpuMsPerPayment:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| server log lines per payment (shipped log levels) | {c.LogLinesPerPayment:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| requests to the merchant per payment (fulfilment + webhooks) | {c.MerchantRequestsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| database rows / bytes per payment | {c.RowsPerPayment:0.0} / {c.BytesPerPayment:N0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| SQL statements / transactions per payment | {c.StatementsPerPayment:0.0} / {c.TransactionsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| pgbench minimal payment (tps, {settings.Concurrency} clients) | {limit:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| pgbench CPU per payment, whole machine (ms) | {pgbench.MachineCpuMsPerPayment:0.00} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| Clearflow as a share of that limit | {c.PaymentsPerSecond / limit:P0} |");
         return report.ToString();
     }

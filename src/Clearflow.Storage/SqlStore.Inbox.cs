@@ -57,13 +57,14 @@ public abstract partial class SqlStore
     public Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, StepRecord? step, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
+            var both = new StatementBatch();
             if (step is not null)
             {
-                await InsertStepAsync(connection, transaction, step, cancellationToken);
+                both.Add(StepInsert(step));
             }
-            return await connection.ExecuteAsync(Command(
-                "UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id",
-                new { id, now = Ms(now), outcome }, transaction, cancellationToken));
+            both.Add(new Statement("UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id", new { id, now = Ms(now), outcome }));
+            await both.ExecuteAsync(connection, transaction, cancellationToken);
+            return true;
         }, cancellationToken);
 
     public Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken) =>

@@ -38,17 +38,18 @@ public abstract partial class SqlStore
     }
 
     /// <summary>Posts a balanced transaction; its posting key makes a second posting of the same movement a no-op.</summary>
+    private static IEnumerable<Statement> LedgerInserts(LedgerTransaction ledger, DateTimeOffset at) => ledger.Postings.Select(posting => new Statement(
+        """
+        INSERT INTO ledger_entries (transaction_id, posting_key, merchant_id, order_id, account, amount, currency, kind, created_at)
+        VALUES (@PostingKey, @PostingKey, @MerchantId, @OrderId, @Account, @Amount, @Currency, @Kind, @at)
+        ON CONFLICT DO NOTHING
+        """, new { ledger.PostingKey, ledger.MerchantId, ledger.OrderId, posting.Account, posting.Amount, posting.Currency, ledger.Kind, at = Ms(at) }));
+
     private static async Task InsertLedgerAsync(DbConnection connection, DbTransaction transaction, LedgerTransaction ledger, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        foreach (var posting in ledger.Postings)
+        foreach (var posting in LedgerInserts(ledger, at))
         {
-            await connection.ExecuteAsync(Command(
-                """
-                INSERT INTO ledger_entries (transaction_id, posting_key, merchant_id, order_id, account, amount, currency, kind, created_at)
-                VALUES (@PostingKey, @PostingKey, @MerchantId, @OrderId, @Account, @Amount, @Currency, @Kind, @at)
-                ON CONFLICT DO NOTHING
-                """, new { ledger.PostingKey, ledger.MerchantId, ledger.OrderId, posting.Account, posting.Amount, posting.Currency, ledger.Kind, at = Ms(at) },
-                transaction, cancellationToken));
+            await ExecuteAsync(connection, transaction, posting, cancellationToken);
         }
     }
 

@@ -103,11 +103,13 @@ public abstract partial class SqlStore
             {
                 return false;
             }
-            await InsertTimelineAsync(connection, transaction, order.Id, entry, cancellationToken);
+            var rest = new StatementBatch();
+            rest.Add(TimelineInsert(order.Id, entry));
             foreach (var message in notifications)
             {
-                await InsertOutboxAsync(connection, transaction, message, cancellationToken);
+                rest.Add(OutboxInsert(message));
             }
+            await rest.ExecuteAsync(connection, transaction, cancellationToken);
             return true;
         }, cancellationToken);
 
@@ -134,10 +136,12 @@ public abstract partial class SqlStore
             {
                 return false;
             }
-            await connection.ExecuteAsync(Command(
+            var rest = new StatementBatch();
+            rest.Add(new Statement(
                 $"UPDATE orders SET next_check_at = @firstCheckAt, checks_started_at = @startedAt WHERE id = @OrderId AND status IN ({OpenStatusList})",
-                new { firstCheckAt = Ms(firstCheckAt), startedAt = Ms(attempt.CreatedAt), attempt.OrderId }, transaction, cancellationToken));
-            await InsertTimelineAsync(connection, transaction, attempt.OrderId, entry, cancellationToken);
+                new { firstCheckAt = Ms(firstCheckAt), startedAt = Ms(attempt.CreatedAt), attempt.OrderId }));
+            rest.Add(TimelineInsert(attempt.OrderId, entry));
+            await rest.ExecuteAsync(connection, transaction, cancellationToken);
             return true;
         }, cancellationToken);
 
@@ -190,25 +194,31 @@ public abstract partial class SqlStore
             {
                 return false;
             }
+            // Everything else the transition writes, in one round trip.
+            var rest = new StatementBatch();
             if (transition is { AttemptId: not null, AttemptStatus: not null })
             {
-                await connection.ExecuteAsync(Command("UPDATE payment_attempts SET status = @status, updated_at = @at WHERE id = @id",
-                    new { status = transition.AttemptStatus, at = Ms(transition.Entry.At), id = transition.AttemptId }, transaction, cancellationToken));
+                rest.Add(new Statement("UPDATE payment_attempts SET status = @status, updated_at = @at WHERE id = @id",
+                    new { status = transition.AttemptStatus, at = Ms(transition.Entry.At), id = transition.AttemptId }));
             }
-            await InsertTimelineAsync(connection, transaction, transition.OrderId, transition.Entry, cancellationToken);
+            rest.Add(TimelineInsert(transition.OrderId, transition.Entry));
             foreach (var message in transition.Notifications)
             {
-                await InsertOutboxAsync(connection, transaction, message, cancellationToken);
+                rest.Add(OutboxInsert(message));
             }
-            if (transition.Ledger is { } ledger)
+            foreach (var posting in transition.Ledger is { } ledger ? LedgerInserts(ledger, transition.Entry.At) : [])
             {
-                await InsertLedgerAsync(connection, transaction, ledger, transition.Entry.At, cancellationToken);
+                rest.Add(posting);
             }
             foreach (var task in transition.Tasks)
             {
-                await InsertOrderTaskAsync(connection, transaction, task, cancellationToken);
+                rest.Add(OrderTaskInsert(task));
             }
-            await AnnounceStatusChangeAsync(connection, transaction, transition.OrderId, cancellationToken);
+            if (StatusChangeAnnouncement(transition.OrderId) is { } announcement)
+            {
+                rest.Add(announcement);
+            }
+            await rest.ExecuteAsync(connection, transaction, cancellationToken);
             return true;
         }, cancellationToken);
         if (moved)
@@ -233,7 +243,10 @@ public abstract partial class SqlStore
             "SELECT at, kind, message, data FROM order_events WHERE order_id = @orderId ORDER BY id", new { orderId }, null, cancellationToken)))
             .Select(r => new TimelineEntry(At(r.At), r.Kind, r.Message, r.Data))], cancellationToken);
 
+    private static Statement TimelineInsert(string orderId, TimelineEntry entry) =>
+        new("INSERT INTO order_events (order_id, at, kind, message, data) VALUES (@orderId, @at, @Kind, @Message, @DataJson)",
+            new { orderId, at = Ms(entry.At), entry.Kind, entry.Message, entry.DataJson });
+
     private static Task InsertTimelineAsync(DbConnection connection, DbTransaction transaction, string orderId, TimelineEntry entry, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(Command("INSERT INTO order_events (order_id, at, kind, message, data) VALUES (@orderId, @at, @Kind, @Message, @DataJson)",
-            new { orderId, at = Ms(entry.At), entry.Kind, entry.Message, entry.DataJson }, transaction, cancellationToken));
+        ExecuteAsync(connection, transaction, TimelineInsert(orderId, entry), cancellationToken);
 }

@@ -30,12 +30,13 @@ public abstract partial class SqlStore
             WHERE merchant_id = @merchantId AND (@orderId IS NULL OR order_id = @orderId) ORDER BY created_at, id
             """, new { merchantId, orderId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
+    private static Statement OutboxInsert(OutboxMessage message) => new(
+        """
+        INSERT INTO outbox_messages (id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at)
+        VALUES (@Id, @MerchantId, @OrderId, @Topic, @DedupeKey, @PayloadJson, @createdAt, NULL)
+        ON CONFLICT DO NOTHING
+        """, new { message.Id, message.MerchantId, message.OrderId, message.Topic, message.DedupeKey, message.PayloadJson, createdAt = Ms(message.CreatedAt) });
+
     private static async Task<bool> InsertOutboxAsync(DbConnection connection, DbTransaction transaction, OutboxMessage message, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(Command(
-            """
-            INSERT INTO outbox_messages (id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at)
-            VALUES (@Id, @MerchantId, @OrderId, @Topic, @DedupeKey, @PayloadJson, @createdAt, NULL)
-            ON CONFLICT DO NOTHING
-            """, new { message.Id, message.MerchantId, message.OrderId, message.Topic, message.DedupeKey, message.PayloadJson, createdAt = Ms(message.CreatedAt) },
-            transaction, cancellationToken)) == 1;
+        await ExecuteAsync(connection, transaction, OutboxInsert(message), cancellationToken) == 1;
 }

@@ -38,14 +38,15 @@ public abstract partial class SqlStore
     public Task<bool> AddOrderTaskAsync(OrderTaskRecord task, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => InsertOrderTaskAsync(connection, transaction, task, cancellationToken), cancellationToken);
 
+    private static Statement OrderTaskInsert(OrderTaskRecord task) => new(
+        $"""
+        INSERT INTO order_tasks ({TaskColumns})
+        VALUES (@Id, @OrderId, @Kind, 'pending', @Reason, 0, @availableAt, NULL, @createdAt, NULL)
+        ON CONFLICT DO NOTHING
+        """, new { task.Id, task.OrderId, task.Kind, task.Reason, availableAt = Ms(task.AvailableAt), createdAt = Ms(task.CreatedAt) });
+
     private static async Task<bool> InsertOrderTaskAsync(DbConnection connection, DbTransaction transaction, OrderTaskRecord task, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(Command(
-            $"""
-            INSERT INTO order_tasks ({TaskColumns})
-            VALUES (@Id, @OrderId, @Kind, 'pending', @Reason, 0, @availableAt, NULL, @createdAt, NULL)
-            ON CONFLICT DO NOTHING
-            """, new { task.Id, task.OrderId, task.Kind, task.Reason, availableAt = Ms(task.AvailableAt), createdAt = Ms(task.CreatedAt) },
-            transaction, cancellationToken)) == 1;
+        await ExecuteAsync(connection, transaction, OrderTaskInsert(task), cancellationToken) == 1;
 
     public Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) => (IReadOnlyList<OrderTaskRecord>)[.. (await connection.QueryAsync<TaskRow>(Command(
@@ -56,30 +57,32 @@ public abstract partial class SqlStore
         IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            if (step is not null)
-            {
-                await InsertStepAsync(connection, transaction, step, cancellationToken);
-            }
             var orderId = await connection.QuerySingleOrDefaultAsync<string>(Command(
                 "UPDATE order_tasks SET status = @status, completed_at = @at, last_error = @error WHERE id = @taskId AND status = 'pending' RETURNING order_id",
                 new { taskId, status, at = Ms(at), error }, transaction, cancellationToken));
-            if (orderId is null)
+            // The step is recorded either way; the rest only by the completion that won. One round trip.
+            var rest = new StatementBatch();
+            if (step is not null)
             {
-                return false;
+                rest.Add(StepInsert(step));
             }
-            if (entry is not null)
+            if (orderId is not null)
             {
-                await InsertTimelineAsync(connection, transaction, orderId, entry, cancellationToken);
+                if (entry is not null)
+                {
+                    rest.Add(TimelineInsert(orderId, entry));
+                }
+                foreach (var task in followUps)
+                {
+                    rest.Add(OrderTaskInsert(task));
+                }
+                foreach (var message in notifications)
+                {
+                    rest.Add(OutboxInsert(message));
+                }
             }
-            foreach (var task in followUps)
-            {
-                await InsertOrderTaskAsync(connection, transaction, task, cancellationToken);
-            }
-            foreach (var message in notifications)
-            {
-                await InsertOutboxAsync(connection, transaction, message, cancellationToken);
-            }
-            return true;
+            await rest.ExecuteAsync(connection, transaction, cancellationToken);
+            return orderId is not null;
         }, cancellationToken);
 
     public Task RetryOrderTaskAsync(string taskId, DateTimeOffset availableAt, string error, CancellationToken cancellationToken) =>
@@ -98,17 +101,21 @@ public abstract partial class SqlStore
     public Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            await InsertTimelineAsync(connection, transaction, step.OrderId, entry, cancellationToken);
-            return await InsertStepAsync(connection, transaction, step, cancellationToken);
+            var both = new StatementBatch();
+            both.Add(TimelineInsert(step.OrderId, entry));
+            both.Add(StepInsert(step));
+            await both.ExecuteAsync(connection, transaction, cancellationToken);
+            return true;
         }, cancellationToken);
 
+    private static Statement StepInsert(StepRecord step) => new(
+        """
+        INSERT INTO pipeline_steps (order_id, step, attempt, started_at, ended_at, outcome, error)
+        VALUES (@OrderId, @Step, @Attempt, @startedAt, @endedAt, @Outcome, @Error)
+        """, new { step.OrderId, step.Step, step.Attempt, startedAt = Ms(step.StartedAt), endedAt = Ms(step.EndedAt), step.Outcome, step.Error });
+
     private static Task<int> InsertStepAsync(DbConnection connection, DbTransaction transaction, StepRecord step, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(Command(
-            """
-            INSERT INTO pipeline_steps (order_id, step, attempt, started_at, ended_at, outcome, error)
-            VALUES (@OrderId, @Step, @Attempt, @startedAt, @endedAt, @Outcome, @Error)
-            """, new { step.OrderId, step.Step, step.Attempt, startedAt = Ms(step.StartedAt), endedAt = Ms(step.EndedAt), step.Outcome, step.Error },
-            transaction, cancellationToken));
+        ExecuteAsync(connection, transaction, StepInsert(step), cancellationToken);
 
     public Task<IReadOnlyList<StepRecord>> ListStepsAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<StepRecord>)[.. (await connection.QueryAsync<StepRow>(Command(

@@ -23,8 +23,10 @@ public abstract partial class SqlStore : IClearflowStore
     public event Action<string>? OrderStatusChanged;
 
     /// <summary>Within the transaction: how other nodes learn of the change once it commits (PostgreSQL NOTIFY; nothing on SQLite).</summary>
-    protected virtual Task AnnounceStatusChangeAsync(DbConnection connection, DbTransaction transaction, string orderId, CancellationToken cancellationToken) =>
-        Task.CompletedTask;
+    protected virtual Statement? StatusChangeAnnouncement(string orderId) => null;
+
+    private Task AnnounceStatusChangeAsync(DbConnection connection, DbTransaction transaction, string orderId, CancellationToken cancellationToken) =>
+        StatusChangeAnnouncement(orderId) is { } announcement ? ExecuteAsync(connection, transaction, announcement, cancellationToken) : Task.CompletedTask;
 
     /// <summary>After commit: tell this process's listeners.</summary>
     protected void RaiseOrderStatusChanged(string orderId) => OrderStatusChanged?.Invoke(orderId);
@@ -46,6 +48,9 @@ public abstract partial class SqlStore : IClearflowStore
         await using var connection = await OpenAsync(cancellationToken);
         return await work(connection);
     }
+
+    protected static Task<int> ExecuteAsync(DbConnection connection, DbTransaction transaction, Statement statement, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(Command(statement.Sql, statement.Parameters, transaction, cancellationToken));
 
     protected static CommandDefinition Command(string sql, object? parameters, DbTransaction? transaction, CancellationToken cancellationToken) =>
         new(sql, parameters, transaction, cancellationToken: cancellationToken);

@@ -78,7 +78,10 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
             var outcome = await scope.ServiceProvider.GetRequiredService<ProcessInboxEvent>().HandleAsync(inboxEventId, stoppingToken);
             if (outcome is not null)
             {
-                logger.LogInformation("Inbox event {InboxEventId}: {Outcome}", inboxEventId, outcome);
+                // A plain status move is every payment's normal path, already kept in the inbox row and the order's
+                // timeline: Debug. What an operator may want to look at (ignored, review, unmatched, deferred): Information.
+                var routine = !outcome.Contains(':', StringComparison.Ordinal) && outcome != "deferred";
+                logger.Log(routine ? LogLevel.Debug : LogLevel.Information, "Inbox event {InboxEventId}: {Outcome}", inboxEventId, outcome);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)

@@ -72,8 +72,7 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
     /// <summary>The channel other nodes LISTEN on; the payload is the order id. Delivered only if the transaction commits.</summary>
     public const string StatusChannel = "clearflow_order_status";
 
-    protected override Task AnnounceStatusChangeAsync(DbConnection connection, DbTransaction transaction, string orderId, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(Command("SELECT pg_notify(@channel, @orderId)", new { channel = StatusChannel, orderId }, transaction, cancellationToken));
+    protected override Statement? StatusChangeAnnouncement(string orderId) => new("SELECT pg_notify(@channel, @orderId)", new { channel = StatusChannel, orderId });
 
     /// <summary>Opens a dedicated connection listening for status changes made by any node; calls <paramref name="onChange"/> with each order id.</summary>
     public async Task ListenForStatusChangesAsync(Action<string> onChange, CancellationToken cancellationToken)

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Clearflow.Storage;
+
+/// <summary>One SQL statement with its parameters (an anonymous object), not yet run.</summary>
+public readonly record struct Statement(string Sql, object Parameters);
+
+/// <summary>
+/// The statements of one transaction whose results nobody reads (timeline entries, outbox messages, ledger
+/// postings, tasks, step records), sent as one command when the transaction's work is done: one round trip
+/// on PostgreSQL instead of one per statement (ADR 12). Each statement's parameters are renamed with its
+/// position (<c>@orderId</c> becomes <c>@orderId_3</c>) so statements cannot see each other's values.
+/// </summary>
+public sealed partial class StatementBatch
+{
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> PropertiesOf = new();
+
+    private readonly StringBuilder _sql = new();
+    private readonly List<(string Name, object? Value)> _parameters = [];
+
+    public int Count { get; private set; }
+
+    public void Add(Statement statement)
+    {
+        var suffix = "_" + (Count++).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var property in PropertiesOf.GetOrAdd(statement.Parameters.GetType(), t => t.GetProperties()))
+        {
+            _parameters.Add((property.Name + suffix, property.GetValue(statement.Parameters)));
+        }
+        _sql.Append(ParameterName().Replace(statement.Sql, match => match.Value + suffix)).Append(";\n");
+    }
+
+    /// <summary>Runs the statements (if any) in <paramref name="transaction"/> and empties the batch.</summary>
+    public async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (Count == 0)
+        {
+            return;
+        }
+        // A plain command, not Dapper: values only (the provider infers their types from the values and the
+        // columns), which also spares Npgsql a type lookup per parameter that Dapper's DbType handling costs.
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = _sql.ToString();
+        foreach (var (name, value) in _parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        _sql.Clear();
+        _parameters.Clear();
+        Count = 0;
+    }
+
+    [GeneratedRegex(@"@\w+")]
+    private static partial Regex ParameterName();
+}
