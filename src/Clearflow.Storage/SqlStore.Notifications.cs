@@ -167,11 +167,6 @@ public abstract partial class SqlStore
         WriteAsync(async (connection, transaction) =>
         {
             var a = result.Attempt;
-            await connection.ExecuteAsync(Command(
-                """
-                INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
-                VALUES (@DeliveryId, @Attempt, @at, @StatusCode, @LatencyMs, @ResponseExcerpt, @Error)
-                """, new { a.DeliveryId, a.Attempt, at = Ms(a.At), a.StatusCode, a.LatencyMs, a.ResponseExcerpt, a.Error }, transaction, cancellationToken));
             var orderId = await connection.QuerySingleOrDefaultAsync<string?>(Command(
                 """
                 UPDATE notification_deliveries SET status = @status, last_status_code = @StatusCode, last_error = @Error,
@@ -180,10 +175,18 @@ public abstract partial class SqlStore
                 WHERE id = @DeliveryId
                 RETURNING order_id
                 """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId }, transaction, cancellationToken));
+            // The attempt's record and the order's timeline entry in one round trip.
+            var rest = new StatementBatch();
+            rest.Add(new Statement(
+                """
+                INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
+                VALUES (@DeliveryId, @Attempt, @at, @StatusCode, @LatencyMs, @ResponseExcerpt, @Error)
+                """, new { a.DeliveryId, a.Attempt, at = Ms(a.At), a.StatusCode, a.LatencyMs, a.ResponseExcerpt, a.Error }));
             if (orderId is not null && result.Entry is { } entry)
             {
-                await InsertTimelineAsync(connection, transaction, orderId, entry, cancellationToken);
+                rest.Add(TimelineInsert(orderId, entry));
             }
+            await rest.ExecuteAsync(connection, transaction, cancellationToken);
             return 0;
         }, cancellationToken);
 
