@@ -19,7 +19,8 @@ namespace Clearflow.Bench;
 /// </summary>
 public static class EndToEndBenchmark
 {
-    public sealed record Settings(int Concurrency, TimeSpan Duration, TimeSpan PgbenchDuration, TimeSpan Warmup);
+    /// <param name="Rate">Payments per second to start in the measured part (0: as fast as the customers can).</param>
+    public sealed record Settings(int Concurrency, TimeSpan Duration, TimeSpan PgbenchDuration, TimeSpan Warmup, double Rate);
 
     public static async Task<string> RunAsync(Settings settings)
     {
@@ -89,10 +90,11 @@ public static class EndToEndBenchmark
         }
 
         // N customers paying one after another for a while; returns how many paid.
-        async Task<int> CustomersAsync(TimeSpan duration, LongHistogram? histogram)
+        async Task<int> CustomersAsync(TimeSpan duration, LongHistogram? histogram, double rate)
         {
             var paid = 0;
             var started = Stopwatch.StartNew();
+            var slots = 0L;
             var deadline = DateTime.UtcNow + duration;
             await using var progress = new Timer(_ => Console.Error.WriteLine($"  {started.Elapsed.TotalSeconds,5:0} s: {Volatile.Read(ref paid)} paid by customers"), null, 5000, 5000);
             await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => Task.Run(async () =>
@@ -102,6 +104,15 @@ public static class EndToEndBenchmark
                 var local = new LongHistogram(60_000_000, 3);
                 while (DateTime.UtcNow < deadline)
                 {
+                    if (rate > 0)
+                    {
+                        // Paced: payment n starts at n / rate seconds (an open schedule shared by all customers).
+                        var due = TimeSpan.FromSeconds(Interlocked.Increment(ref slots) / rate) - started.Elapsed;
+                        if (due > TimeSpan.Zero)
+                        {
+                            await Task.Delay(due);
+                        }
+                    }
                     await PayAsync(local);
                     Interlocked.Increment(ref paid);
                 }
@@ -119,7 +130,7 @@ public static class EndToEndBenchmark
         // The same load first, unmeasured: the server's JIT (tiered compilation, dynamic PGO) settles in the first
         // seconds under load, and a long-running server is measured, not a starting one.
         Console.Error.WriteLine($"Warming up: {settings.Concurrency} concurrent customers for {settings.Warmup.TotalSeconds:0} s ...");
-        var warmedUp = await CustomersAsync(settings.Warmup, null);
+        var warmedUp = await CustomersAsync(settings.Warmup, null, 0);
         await WaitForAsync(database, warmedUp, TimeSpan.FromMinutes(5));
         await using (var reset = new NpgsqlConnection(database))
         {
@@ -136,7 +147,7 @@ public static class EndToEndBenchmark
         var merchantRequestsBefore = merchant.Requests.Count;
         var measuredFrom = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); // latencies of the measured payments only
         var started = Stopwatch.StartNew();
-        var paid = await CustomersAsync(settings.Duration, histogram);
+        var paid = await CustomersAsync(settings.Duration, histogram, settings.Rate);
         var total = warmedUp + paid;
         await WaitForAsync(database, total, TimeSpan.FromMinutes(5));
         var elapsed = started.Elapsed.TotalSeconds;
@@ -271,7 +282,7 @@ public static class EndToEndBenchmark
         var limit = pgbench.PaymentsPerSecond;
         double Ms(double percentile) => c.CreateMicros.GetValueAtPercentile(percentile) / 1000.0;
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"End to end, {settings.Concurrency} concurrent customers, {settings.Duration.TotalSeconds:0} s after {settings.Warmup.TotalSeconds:0} s of warm-up, PostgreSQL on this machine:");
+        report.AppendLine(CultureInfo.InvariantCulture, $"End to end, {settings.Concurrency} concurrent customers{(settings.Rate > 0 ? $" paced to {settings.Rate:0} payments/s" : "")}, {settings.Duration.TotalSeconds:0} s after {settings.Warmup.TotalSeconds:0} s of warm-up, PostgreSQL on this machine:");
         report.AppendLine();
         report.AppendLine("| measure | value |");
         report.AppendLine("|---|---:|");

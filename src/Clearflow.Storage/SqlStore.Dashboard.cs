@@ -48,7 +48,7 @@ public abstract partial class SqlStore
     }
 
     public Task<bool> AddDashboardUserAsync(DashboardUserRecord user, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             $"""
             INSERT INTO dashboard_users ({UserColumns})
             VALUES (@Id, @MerchantId, @Email, @PasswordHash, @Role, 0, NULL, NULL, @createdAt)
@@ -71,7 +71,7 @@ public abstract partial class SqlStore
             .Select(r => r.ToRecord())], cancellationToken);
 
     public Task RecordSignInAsync(string userId, int failedSignIns, DateTimeOffset? lockedUntil, DateTimeOffset? signedInAt, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """
             UPDATE dashboard_users SET failed_sign_ins = @failedSignIns, locked_until = @lockedUntil,
                    last_sign_in_at = COALESCE(@signedInAt, last_sign_in_at)
@@ -80,7 +80,7 @@ public abstract partial class SqlStore
             new { userId, failedSignIns, lockedUntil = Ms(lockedUntil), signedInAt = Ms(signedInAt) }, transaction, cancellationToken)), cancellationToken);
 
     public Task RecordFailedSignInAsync(string userId, int maxFailures, DateTimeOffset lockUntil, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             """
             UPDATE dashboard_users
             SET locked_until = CASE WHEN failed_sign_ins + 1 >= @maxFailures THEN @lockUntil ELSE locked_until END,
@@ -90,7 +90,7 @@ public abstract partial class SqlStore
             new { userId, maxFailures, lockUntil = Ms(lockUntil) }, transaction, cancellationToken)), cancellationToken);
 
     public Task AddAuditAsync(AuditRecord entry, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """
             INSERT INTO audit_log (id, merchant_id, actor, role, action, target, reason, outcome, at)
             VALUES (@Id, @MerchantId, @Actor, @Role, @Action, @Target, @Reason, @Outcome, @at)
@@ -113,7 +113,7 @@ public abstract partial class SqlStore
             new { merchantId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
     public Task<bool> RevokeApiKeyAsync(string merchantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             "UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND merchant_id = @merchantId AND revoked_at IS NULL",
             new { merchantId, keyId, at = Ms(at) }, transaction, cancellationToken)) == 1, cancellationToken);
 
@@ -154,7 +154,7 @@ public abstract partial class SqlStore
             cancellationToken);
 
     public Task<bool> ExpediteOrderTaskAsync(string orderId, string kind, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             // Only a task waiting out a backoff (it failed before). Should it be running right now, a second run is still
             // harmless: the merchant gets the same request id, and only one completion of a pending task can win.
             "UPDATE order_tasks SET available_at = @now WHERE order_id = @orderId AND kind = @kind AND status = 'pending' AND last_error IS NOT NULL AND available_at > @now",

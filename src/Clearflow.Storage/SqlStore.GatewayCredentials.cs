@@ -21,7 +21,7 @@ public abstract partial class SqlStore
     private const string CredentialColumns = "merchant_id, gateway, sealed, key_id, hint, created_at, updated_at";
 
     public Task PutGatewayCredentialsAsync(GatewayCredentialRecord credentials, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             $"""
             INSERT INTO gateway_credentials ({CredentialColumns}) VALUES (@MerchantId, @Gateway, @Sealed, @KeyId, @Hint, @createdAt, @updatedAt)
             ON CONFLICT (merchant_id, gateway) DO UPDATE SET sealed = excluded.sealed, key_id = excluded.key_id, hint = excluded.hint,
@@ -45,7 +45,7 @@ public abstract partial class SqlStore
 
     public Task<bool> ResealGatewayCredentialsAsync(string merchantId, string gateway, string expectedSealed, string newSealed, string newKeyId,
         CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """
             UPDATE gateway_credentials SET sealed = @newSealed, key_id = @newKeyId
             WHERE merchant_id = @merchantId AND gateway = @gateway AND sealed = @expectedSealed

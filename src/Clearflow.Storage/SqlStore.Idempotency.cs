@@ -80,16 +80,16 @@ public abstract partial class SqlStore
     }
 
     public Task CompleteIdempotentAsync(string merchantId, string key, int statusCode, string body, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "UPDATE idempotency_keys SET response_status = @statusCode, response_body = @body WHERE merchant_id = @merchantId AND idempotency_key = @key",
             new { merchantId, key, statusCode, body }, transaction, cancellationToken)), cancellationToken);
 
     public Task ReleaseIdempotentAsync(string merchantId, string key, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "DELETE FROM idempotency_keys WHERE merchant_id = @merchantId AND idempotency_key = @key AND response_status IS NULL",
             new { merchantId, key }, transaction, cancellationToken)), cancellationToken);
 
     public Task<int> PurgeExpiredIdempotencyKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "DELETE FROM idempotency_keys WHERE expires_at <= @now", new { now = Ms(now) }, transaction, cancellationToken)), cancellationToken);
 }

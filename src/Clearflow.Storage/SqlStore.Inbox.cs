@@ -29,7 +29,7 @@ public abstract partial class SqlStore
     }
 
     public Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """
             INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts)
             VALUES (@Id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @receivedAt, 0)
@@ -42,7 +42,7 @@ public abstract partial class SqlStore
             }, transaction, cancellationToken)) == 1, cancellationToken);
 
     public Task<InboxEventRecord?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => (await connection.QuerySingleOrDefaultAsync<InboxRow>(Command(
+        WriteOneAsync(async (connection, transaction) => (await connection.QuerySingleOrDefaultAsync<InboxRow>(Command(
             $"""
             UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
             WHERE id = @id AND processed_at IS NULL AND available_at <= @now
@@ -55,7 +55,7 @@ public abstract partial class SqlStore
             new { now = Ms(now), limit }, null, cancellationToken))], cancellationToken);
 
     public Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, StepRecord? step, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteOneAsync(async (connection, transaction) =>
         {
             var both = new StatementBatch();
             if (step is not null)
@@ -68,7 +68,7 @@ public abstract partial class SqlStore
         }, cancellationToken);
 
     public Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "UPDATE inbox_events SET available_at = @retryAt, last_error = @error WHERE id = @id AND processed_at IS NULL",
             new { id, retryAt = Ms(retryAt), error }, transaction, cancellationToken)), cancellationToken);
 

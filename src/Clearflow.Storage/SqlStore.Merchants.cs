@@ -30,7 +30,7 @@ public abstract partial class SqlStore
     }
 
     public Task<bool> CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             "INSERT INTO merchants (id, name, settings, created_at) VALUES (@Id, @Name, @SettingsJson, @createdAt) ON CONFLICT DO NOTHING",
             new { merchant.Id, merchant.Name, merchant.SettingsJson, createdAt = Ms(merchant.CreatedAt) }, transaction, cancellationToken)) == 1, cancellationToken);
 
@@ -79,13 +79,13 @@ public abstract partial class SqlStore
     public async Task UpdateMerchantSettingsAsync(string merchantId, string settingsJson, CancellationToken cancellationToken)
     {
         ForgetMerchant(merchantId);
-        await WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        await WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "UPDATE merchants SET settings = @settingsJson WHERE id = @merchantId", new { merchantId, settingsJson }, transaction, cancellationToken)), cancellationToken);
         ForgetMerchant(merchantId);
     }
 
     public Task<bool> AddApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """
             INSERT INTO api_keys (id, merchant_id, key_hash, key_prefix, mode, created_at, revoked_at)
             VALUES (@Id, @MerchantId, @KeyHash, @KeyPrefix, @Mode, @createdAt, NULL)

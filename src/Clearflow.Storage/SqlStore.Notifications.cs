@@ -64,7 +64,7 @@ public abstract partial class SqlStore
     }
 
     public Task AddWebhookEndpointAsync(WebhookEndpointRecord endpoint, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             $"""
             INSERT INTO webhook_endpoints ({EndpointColumns})
             VALUES (@Id, @MerchantId, @Url, @eventTypes, @Secret, NULL, NULL, @Status, NULL, NULL, NULL, @createdAt)
@@ -81,12 +81,12 @@ public abstract partial class SqlStore
             new { merchantId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
     public Task RotateWebhookSecretAsync(string endpointId, string newSecret, DateTimeOffset previousExpiresAt, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = @expires, secret = @newSecret WHERE id = @endpointId",
             new { endpointId, newSecret, expires = Ms(previousExpiresAt) }, transaction, cancellationToken)), cancellationToken);
 
     public Task SetWebhookEndpointStatusAsync(string endpointId, string status, string? reason, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             """
             UPDATE webhook_endpoints SET status = @status,
                 failing_since = CASE WHEN @status = 'enabled' THEN NULL ELSE failing_since END,
@@ -159,7 +159,7 @@ public abstract partial class SqlStore
         }, cancellationToken);
 
     public Task<IReadOnlyList<DeliveryRecord>> ClaimDueDeliveriesAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => (IReadOnlyList<DeliveryRecord>)[.. (await connection.QueryAsync<DeliveryRow>(Command(
+        WriteOneAsync(async (connection, transaction) => (IReadOnlyList<DeliveryRecord>)[.. (await connection.QueryAsync<DeliveryRow>(Command(
             ClaimDueSql("notification_deliveries", "available_at", "status = 'pending'", ", attempts = attempts + 1", DeliveryColumns),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
@@ -214,7 +214,7 @@ public abstract partial class SqlStore
             .Select(r => new DeliveryAttemptRecord(r.DeliveryId, (int)r.Attempt, At(r.At), (int?)r.StatusCode, r.LatencyMs, r.ResponseExcerpt, r.Error))], cancellationToken);
 
     public Task<bool> ReplayDeliveryAsync(string deliveryId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             "UPDATE notification_deliveries SET status = 'pending', available_at = @now WHERE id = @deliveryId AND status <> 'pending'",
             new { deliveryId, now = Ms(now) }, transaction, cancellationToken)) == 1, cancellationToken);
 }

@@ -103,7 +103,7 @@ public abstract partial class SqlStore
             cancellationToken);
 
     public Task SetRefundGatewayReferenceAsync(string refundId, string gatewayReference, DateTimeOffset? nextCheckAt, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             """
             UPDATE refunds SET gateway_reference = @gatewayReference, updated_at = @at,
                 next_check_at = CASE WHEN status = 'pending' THEN @nextCheckAt ELSE NULL END
@@ -174,12 +174,12 @@ public abstract partial class SqlStore
     }
 
     public Task<IReadOnlyList<string>> ClaimDueRefundChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
+        WriteOneAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
             ClaimDueSql("refunds", "next_check_at", "next_check_at IS NOT NULL", "", "id"),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
 
     public Task RecordRefundCheckAsync(string refundId, DateTimeOffset? nextCheckAt, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             """
             UPDATE refunds SET check_count = check_count + 1,
                 next_check_at = CASE WHEN status = 'pending' THEN @nextCheckAt ELSE NULL END

@@ -94,7 +94,7 @@ public abstract partial class SqlStore
         }, cancellationToken);
 
     public Task<bool> SetSandboxStatusFailuresAsync(string id, int statusFailures, string failureMode, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             "UPDATE sandbox_orders SET status_failures_left = @statusFailures, status_failure_mode = @failureMode WHERE id = @id",
             new { id, statusFailures, failureMode }, transaction, cancellationToken)) == 1, cancellationToken);
 
@@ -148,7 +148,7 @@ public abstract partial class SqlStore
         }, cancellationToken);
 
     public Task RecordSandboxDeliveryAsync(string deliveryId, int? statusCode, DateTimeOffset? deliveredAt, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             """
             UPDATE sandbox_webhooks SET last_status_code = @statusCode, delivered_at = @deliveredAt, available_at = COALESCE(@retryAt, available_at)
             WHERE delivery_id = @deliveryId

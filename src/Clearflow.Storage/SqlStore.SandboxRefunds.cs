@@ -27,7 +27,7 @@ public abstract partial class SqlStore
     }
 
     public Task<bool> SetSandboxRefundBehaviourAsync(string id, string behaviour, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
+        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             "UPDATE sandbox_orders SET refund_behaviour = @behaviour WHERE id = @id", new { id, behaviour }, transaction, cancellationToken)) == 1, cancellationToken);
 
     public Task<(SandboxRefundRecord? Refund, string? Error)> CreateSandboxRefundAsync(string orderId, string refundKey, long amount, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -19,12 +19,12 @@ public abstract partial class SqlStore
         """;
 
     public Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
+        WriteOneAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
             ClaimDueSql("orders", "next_check_at", "next_check_at IS NOT NULL", "", "id"),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
 
     public Task RecordStatusCheckAsync(StatusCheckRecord check, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             """
             UPDATE orders SET
                 check_count = check_count + @answered,

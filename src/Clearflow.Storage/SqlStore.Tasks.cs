@@ -49,7 +49,7 @@ public abstract partial class SqlStore
         await ExecuteAsync(connection, transaction, OrderTaskInsert(task), cancellationToken) == 1;
 
     public Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => (IReadOnlyList<OrderTaskRecord>)[.. (await connection.QueryAsync<TaskRow>(Command(
+        WriteOneAsync(async (connection, transaction) => (IReadOnlyList<OrderTaskRecord>)[.. (await connection.QueryAsync<TaskRow>(Command(
             ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
@@ -86,7 +86,7 @@ public abstract partial class SqlStore
         }, cancellationToken);
 
     public Task RetryOrderTaskAsync(string taskId, DateTimeOffset availableAt, string error, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => connection.ExecuteAsync(Command(
+        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
             "UPDATE order_tasks SET available_at = @availableAt, last_error = @error WHERE id = @taskId AND status = 'pending'",
             new { taskId, availableAt = Ms(availableAt), error }, transaction, cancellationToken)), cancellationToken);
 
@@ -96,10 +96,10 @@ public abstract partial class SqlStore
             cancellationToken);
 
     public Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => InsertStepAsync(connection, transaction, step, cancellationToken), cancellationToken);
+        WriteOneAsync((connection, transaction) => InsertStepAsync(connection, transaction, step, cancellationToken), cancellationToken);
 
     public Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteOneAsync(async (connection, transaction) =>
         {
             var both = new StatementBatch();
             both.Add(TimelineInsert(step.OrderId, entry));
@@ -114,7 +114,7 @@ public abstract partial class SqlStore
         VALUES (@OrderId, @Step, @Attempt, @startedAt, @endedAt, @Outcome, @Error)
         """, new { step.OrderId, step.Step, step.Attempt, startedAt = Ms(step.StartedAt), endedAt = Ms(step.EndedAt), step.Outcome, step.Error });
 
-    private static Task<int> InsertStepAsync(DbConnection connection, DbTransaction transaction, StepRecord step, CancellationToken cancellationToken) =>
+    private static Task<int> InsertStepAsync(DbConnection connection, DbTransaction? transaction, StepRecord step, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction, StepInsert(step), cancellationToken);
 
     public Task<IReadOnlyList<StepRecord>> ListStepsAsync(string orderId, CancellationToken cancellationToken) =>

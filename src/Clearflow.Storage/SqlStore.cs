@@ -43,13 +43,24 @@ public abstract partial class SqlStore : IClearflowStore
         return result;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/>, which sends exactly one command (one statement, or one <see cref="StatementBatch"/>),
+    /// without an explicit transaction: one command is atomic on its own (PostgreSQL runs a batch in one implicit
+    /// transaction), and there is no separate COMMIT round trip (ADR 12).
+    /// </summary>
+    protected virtual async Task<T> WriteOneAsync<T>(Func<DbConnection, DbTransaction?, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await work(connection, null);
+    }
+
     protected async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         return await work(connection);
     }
 
-    protected static Task<int> ExecuteAsync(DbConnection connection, DbTransaction transaction, Statement statement, CancellationToken cancellationToken) =>
+    protected static Task<int> ExecuteAsync(DbConnection connection, DbTransaction? transaction, Statement statement, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(Command(statement.Sql, statement.Parameters, transaction, cancellationToken));
 
     protected static CommandDefinition Command(string sql, object? parameters, DbTransaction? transaction, CancellationToken cancellationToken) =>

@@ -35,7 +35,7 @@ public sealed partial class StatementBatch
     }
 
     /// <summary>Runs the statements (if any) in <paramref name="transaction"/> and empties the batch.</summary>
-    public async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         if (Count == 0)
         {

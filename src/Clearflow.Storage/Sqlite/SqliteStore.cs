@@ -42,6 +42,10 @@ public sealed class SqliteStore : SqlStore
         return connection;
     }
 
+    /// <summary>SQLite: the same as any write, through the write gate (one writer at a time).</summary>
+    protected override Task<T> WriteOneAsync<T>(Func<DbConnection, DbTransaction?, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => work(connection, transaction), cancellationToken);
+
     protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken);
