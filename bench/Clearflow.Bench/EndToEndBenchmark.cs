@@ -47,6 +47,10 @@ public static class EndToEndBenchmark
     /// <summary>The benchmark's own polling ("are they all fulfilled yet?") is not Clearflow's work.</summary>
     private const string WaitQuery = "SELECT COUNT(*) FROM order_tasks WHERE kind = 'fulfil' AND status = 'done'";
 
+    /// <summary>Notifications not yet sent: a payment is complete when the merchant has been told, too.</summary>
+    private const string UnsentQuery =
+        "SELECT (SELECT COUNT(*) FROM outbox_messages WHERE dispatched_at IS NULL) + (SELECT COUNT(*) FROM notification_deliveries WHERE status = 'pending')";
+
     private static async Task<ClearflowFigures> RunClearflowAsync(PostgresServer server, Settings settings)
     {
         var database = await server.CreateDatabaseAsync();
@@ -188,7 +192,7 @@ public static class EndToEndBenchmark
         var clearflowStatements = $"""
             FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
             WHERE d.datname = current_database() AND s.query NOT LIKE '%pg_stat%' AND s.query NOT LIKE '%percentile_cont%'
-              AND s.query <> '{WaitQuery.Replace("'", "''", StringComparison.Ordinal)}' AND s.query <> 'ANALYZE'
+              AND s.query <> '{WaitQuery.Replace("'", "''", StringComparison.Ordinal)}' AND s.query <> '{UnsentQuery.Replace("'", "''", StringComparison.Ordinal)}' AND s.query <> 'ANALYZE'
             """;
         var statements = await ScalarAsync<double>($"SELECT COALESCE(SUM(calls), 0) {clearflowStatements} AND upper(s.query) NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK')");
         // Committed transactions, explicit or single-statement (includes the benchmark's few polling queries).
@@ -210,7 +214,7 @@ public static class EndToEndBenchmark
             (double)logLines / paid);
     }
 
-    /// <summary>Waits until <paramref name="count"/> payments are succeeded and fulfilled.</summary>
+    /// <summary>Waits until <paramref name="count"/> payments are fulfilled and every notification is sent.</summary>
     private static async Task WaitForAsync(string database, int count, TimeSpan timeout)
     {
         await using var connection = new NpgsqlConnection(database);
@@ -223,7 +227,11 @@ public static class EndToEndBenchmark
             var done = (long)(await command.ExecuteScalarAsync())!;
             if (done >= count)
             {
-                return;
+                await using var unsent = new NpgsqlCommand(UnsentQuery, connection);
+                if ((long)(await unsent.ExecuteScalarAsync())! == 0)
+                {
+                    return;
+                }
             }
             if (DateTime.UtcNow >= nextReport)
             {
@@ -286,7 +294,7 @@ public static class EndToEndBenchmark
         report.AppendLine();
         report.AppendLine("| measure | value |");
         report.AppendLine("|---|---:|");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| payments completed (paid, processed, fulfilled) | {c.Payments:N0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| payments completed (paid, processed, fulfilled, merchant notified) | {c.Payments:N0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| payments per second | {c.PaymentsPerSecond:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| create-order latency p50 / p95 / p99 / max (ms) | {Ms(50):0.0} / {Ms(95):0.0} / {Ms(99):0.0} / {c.CreateMicros.GetMaxValue() / 1000.0:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| webhook received to final status p50 / p99 (ms) | {c.WebhookToFinalP50Ms:0.0} / {c.WebhookToFinalP99Ms:0.0} |");
