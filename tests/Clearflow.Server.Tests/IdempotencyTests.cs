@@ -41,6 +41,34 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     }
 
     [Fact]
+    public async Task A_finished_request_replays_its_reply_even_when_routing_would_now_refuse_the_order()
+    {
+        var host = await environment.StartExtraHostAsync(kind, null);
+        using var client = host.CreateClient();
+        var body = Api.OrderBody(Api.NewReceipt());
+        var key = "key-" + Guid.NewGuid();
+        using var first = await Api.PostOrderAsync(client, body, key);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        // From now on no rule matches an INR order: a new order is refused ...
+        using (var rules = await client.PutAsync("/v1/merchant/settings", new StringContent(
+                   """{"gateways":["sandbox"],"routing":[{"gateway":"sandbox","currencies":["USD"]}]}""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            rules.EnsureSuccessStatusCode();
+        }
+        using (var refused = await Api.PostOrderAsync(client, Api.OrderBody(Api.NewReceipt()), "key-" + Guid.NewGuid()))
+        {
+            await Api.ProblemAsync(refused, HttpStatusCode.UnprocessableEntity, "validation-failed");
+        }
+
+        // ... but the retry of the finished one gets its stored reply: the key is looked at before routing.
+        using var retry = await Api.PostOrderAsync(client, body, key);
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await retry.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task The_same_key_with_a_different_body_is_refused_with_422()
     {
         var host = await environment.HostAsync(kind);
