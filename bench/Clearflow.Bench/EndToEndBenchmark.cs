@@ -167,22 +167,20 @@ public static class EndToEndBenchmark
             await using var command = new NpgsqlCommand(sql, connection);
             return (T)Convert.ChangeType((await command.ExecuteScalarAsync())!, typeof(T), CultureInfo.InvariantCulture);
         }
-        // Webhook receipt (inbox) to the committed transition (its step's end), per payment.
-        var lag = $"""
-            SELECT s.ended_at - i.received_at FROM inbox_events i
-            JOIN pipeline_steps s ON s.order_id = i.order_id AND s.step = 'transition' AND s.outcome = 'succeeded'
-            WHERE i.source = 'webhook' AND i.received_at >= {measuredFrom}
-            """;
-        var p50 = await ScalarAsync<double>($"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)");
-        var p99 = await ScalarAsync<double>($"SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)");
-        // Webhook receipt to fulfilment done, and the fulfil step itself (the merchant's endpoint answering).
-        var toFulfilled = $"""
-            SELECT s.ended_at - i.received_at FROM inbox_events i
-            JOIN pipeline_steps s ON s.order_id = i.order_id AND s.step = 'fulfil' AND s.outcome = 'fulfilled'
-            WHERE i.source = 'webhook' AND i.received_at >= {measuredFrom}
-            """;
-        var fulfilledP50 = await ScalarAsync<double>($"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({toFulfilled}) AS x(d)");
-        var fulfilledP99 = await ScalarAsync<double>($"SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY d) FROM ({toFulfilled}) AS x(d)");
+        // Webhook receipt (inbox) to the end of a pipeline step of the same order, per measured payment: p50 and p99.
+        async Task<(double P50, double P99)> SinceWebhookAsync(string step, string outcome)
+        {
+            var lag = $"""
+                SELECT s.ended_at - i.received_at FROM inbox_events i
+                JOIN pipeline_steps s ON s.order_id = i.order_id AND s.step = '{step}' AND s.outcome = '{outcome}'
+                WHERE i.source = 'webhook' AND i.received_at >= {measuredFrom}
+                """;
+            return (await ScalarAsync<double>($"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)"),
+                await ScalarAsync<double>($"SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY d) FROM ({lag}) AS x(d)"));
+        }
+        var (p50, p99) = await SinceWebhookAsync("transition", "succeeded"); // to the committed final status
+        var (fulfilledP50, fulfilledP99) = await SinceWebhookAsync("fulfil", "fulfilled"); // to the merchant's fulfilment
+        // The fulfil step itself: the merchant's endpoint answering.
         var fulfilStepP50 = await ScalarAsync<double>($"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ended_at - started_at) FROM pipeline_steps WHERE step = 'fulfil' AND started_at >= {measuredFrom}");
         await using (var analyze = new NpgsqlCommand("ANALYZE", connection))
         {
