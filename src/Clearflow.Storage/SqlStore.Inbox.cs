@@ -41,13 +41,15 @@ public abstract partial class SqlStore
                 inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody, receivedAt = Ms(inboxEvent.ReceivedAt),
             }, transaction, cancellationToken)) == 1, cancellationToken);
 
+    // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does.
     public Task<InboxEventRecord?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) => (await connection.QuerySingleOrDefaultAsync<InboxRow>(Command(
             $"""
             UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
             WHERE id = @id AND processed_at IS NULL AND available_at <= @now
             RETURNING {InboxColumns}
-            """, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, cancellationToken)))?.ToRecord(), cancellationToken);
+            """, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None)))?.ToRecord(), cancellationToken);
 
     public Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(

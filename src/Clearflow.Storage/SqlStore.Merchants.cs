@@ -53,14 +53,23 @@ public abstract partial class SqlStore
             return cached.Merchant;
         }
         var changesBefore = Interlocked.Read(ref _merchantChanges);
-        var merchant = await ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
-            "SELECT id, name, settings, created_at FROM merchants WHERE id = @merchantId", new { merchantId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+        var merchant = await GetMerchantUncachedAsync(merchantId, cancellationToken);
         if (merchant is not null && Interlocked.Read(ref _merchantChanges) == changesBefore)
         {
-            _merchants[merchantId] = (merchant, Environment.TickCount64 + (long)MerchantCacheTime.TotalMilliseconds);
+            var entry = (merchant, Environment.TickCount64 + (long)MerchantCacheTime.TotalMilliseconds);
+            _merchants[merchantId] = entry;
+            if (Interlocked.Read(ref _merchantChanges) != changesBefore)
+            {
+                // A change landed between the check and the store: take back exactly what this read put there.
+                _merchants.TryRemove(KeyValuePair.Create(merchantId, entry));
+            }
         }
         return merchant;
     }
+
+    public Task<MerchantRecord?> GetMerchantUncachedAsync(string merchantId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
+            "SELECT id, name, settings, created_at FROM merchants WHERE id = @merchantId", new { merchantId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
     private void ForgetMerchant(string merchantId)
     {

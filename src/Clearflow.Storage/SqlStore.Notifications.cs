@@ -158,10 +158,12 @@ public abstract partial class SqlStore
             return [.. fanOuts.Select(f => f.OutboxId).Where(marked.Contains)];
         }, cancellationToken);
 
+    // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does.
     public Task<IReadOnlyList<DeliveryRecord>> ClaimDueDeliveriesAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) => (IReadOnlyList<DeliveryRecord>)[.. (await connection.QueryAsync<DeliveryRow>(Command(
             ClaimDueSql("notification_deliveries", "available_at", "status = 'pending'", ", attempts = attempts + 1", DeliveryColumns),
-            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))).Select(r => r.ToRecord())], cancellationToken);
 
     public Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>

@@ -18,10 +18,12 @@ public abstract partial class SqlStore
         RETURNING {returning}
         """;
 
+    // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does.
     public Task<IReadOnlyList<string>> ClaimDueStatusChecksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(
             ClaimDueSql("orders", "next_check_at", "next_check_at IS NOT NULL", "", "id"),
-            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))], cancellationToken);
+            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))], cancellationToken);
 
     public Task RecordStatusCheckAsync(StatusCheckRecord check, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(

@@ -48,10 +48,12 @@ public abstract partial class SqlStore
     private static async Task<bool> InsertOrderTaskAsync(DbConnection connection, DbTransaction transaction, OrderTaskRecord task, CancellationToken cancellationToken) =>
         await ExecuteAsync(connection, transaction, OrderTaskInsert(task), cancellationToken) == 1;
 
+    // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does.
     public Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) => (IReadOnlyList<OrderTaskRecord>)[.. (await connection.QueryAsync<TaskRow>(Command(
             ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns),
-            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))).Select(r => r.ToRecord())], cancellationToken);
 
     public Task<bool> CompleteOrderTaskAsync(string taskId, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
         IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken) =>

@@ -14,6 +14,9 @@ public readonly record struct Statement(string Sql, object Parameters);
 /// postings, tasks, step records), sent as one command when the transaction's work is done: one round trip
 /// on PostgreSQL instead of one per statement (ADR 12). Each statement's parameters are renamed with its
 /// position (<c>@orderId</c> becomes <c>@orderId_3</c>) so statements cannot see each other's values.
+/// For Clearflow's own statements only: parameters must be plain values (string, number, bytes) in
+/// <c>VALUES</c> or <c>SET</c> positions (a NULL goes out untyped, which PostgreSQL cannot type inside
+/// <c>IS NULL</c> or <c>COALESCE</c>), and no quoted literal may contain an <c>@</c> (it would be renamed too).
 /// </summary>
 public sealed partial class StatementBatch
 {
@@ -26,6 +29,10 @@ public sealed partial class StatementBatch
 
     public void Add(Statement statement)
     {
+        if (HasAtInsideQuotes(statement.Sql))
+        {
+            throw new ArgumentException("A batched statement may not contain '@' inside a quoted literal; pass the value as a parameter.", nameof(statement));
+        }
         var suffix = "_" + (Count++).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var property in PropertiesOf.GetOrAdd(statement.Parameters.GetType(), t => t.GetProperties()))
         {
@@ -61,4 +68,22 @@ public sealed partial class StatementBatch
 
     [GeneratedRegex(@"@\w+")]
     private static partial Regex ParameterName();
+
+    /// <summary>True when an '@' stands inside a '...' literal (a doubled quote inside a literal toggles twice: still inside).</summary>
+    private static bool HasAtInsideQuotes(string sql)
+    {
+        var quoted = false;
+        foreach (var c in sql)
+        {
+            if (c == '\'')
+            {
+                quoted = !quoted;
+            }
+            else if (c == '@' && quoted)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -58,6 +58,7 @@ public sealed class ClearflowTestHost : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(values);
             builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new UnhandledErrorLog());
             configureServices?.Invoke(builder.Services);
         });
         await StartupTasks.PrepareAsync(app.Services, announceDemoKey: false, CancellationToken.None);

@@ -22,7 +22,11 @@ public interface IMerchantStore
 {
     /// <summary>Adds a merchant; false when the name is taken (names are unique).</summary>
     Task<bool> CreateMerchantAsync(MerchantRecord merchant, CancellationToken cancellationToken);
+    /// <summary>The merchant, possibly as read up to <c>MerchantCacheTime</c> (2 s) ago on this node (ADR 12).</summary>
     Task<MerchantRecord?> GetMerchantAsync(string merchantId, CancellationToken cancellationToken);
+
+    /// <summary>The merchant as stored now: for decisions about money (fulfilment target and secret, late-success policy).</summary>
+    Task<MerchantRecord?> GetMerchantUncachedAsync(string merchantId, CancellationToken cancellationToken);
     Task<MerchantRecord?> FindMerchantByNameAsync(string name, CancellationToken cancellationToken);
     Task<IReadOnlyList<MerchantRecord>> ListMerchantsAsync(CancellationToken cancellationToken);
     Task UpdateMerchantSettingsAsync(string merchantId, string settingsJson, CancellationToken cancellationToken);

@@ -59,9 +59,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         var succeeded = error is null && (delivery.Channel != "webhook" || statusCode is >= 200 and < 300);
         error ??= succeeded ? null : $"answered {statusCode}";
         var status = await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false, cancellationToken);
-        // A success at an endpoint that was not failing (when this delivery read it) changes nothing: no write to
-        // its row, which every delivery to the endpoint shares. A failure recorded meanwhile is cleared by the next success.
-        if (endpoint is not null && !(succeeded && endpoint.FailingSince is null))
+        if (endpoint is not null)
         {
             var now = clock.GetUtcNow();
             var failingSince = await store.RecordEndpointResultAsync(endpoint.Id, succeeded, now, cancellationToken);

@@ -18,7 +18,8 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
     {
         ArgumentNullException.ThrowIfNull(task);
         var order = (await store.GetOrderAsync(task.OrderId, cancellationToken))!;
-        var merchant = (await store.GetMerchantAsync(order.MerchantId, cancellationToken))!;
+        // Uncached: the fulfilment mode, URL and secret decide where paid order data goes (ADR 12).
+        var merchant = (await store.GetMerchantUncachedAsync(order.MerchantId, cancellationToken))!;
         var settings = MerchantSettings.Parse(merchant.SettingsJson).Fulfilment;
         var started = clock.GetUtcNow();
 

@@ -69,7 +69,9 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
             var identity = new ClaimsIdentity([new Claim(ClientSecretClaim, token)], SchemeName);
             return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
         }
-        return AuthenticateResult.Fail("The bearer token is neither a secret key, a client secret nor a customer token.");
+        // Not a token of this scheme (the sandbox gateway's calls carry their own): no result rather than a failure,
+        // so it is not logged as a failed sign-in on every such request. Wrong secret keys still fail (and are logged).
+        return AuthenticateResult.NoResult();
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
