@@ -19,6 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 results="$(mktemp -d)"
+# The test hosts append their unhandled request errors (500s) here; printed below if the run fails.
+host_errors="${TMPDIR:-/tmp}/clearflow-test-host-errors.log"
+rm -f "$host_errors"
 trap 'rm -rf "$results"' EXIT
 set +e
 dotnet test Clearflow.slnx --nologo 2>&1 | tee "$results/out.txt" \
@@ -30,6 +33,10 @@ set -e
 awk -F'[:,]' '/(Passed|Failed)! *- *Failed:/ { failed += $2; passed += $4; skipped += $6 }
   END { printf "Tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$results/out.txt"
 [ -d artifacts/screenshots ] && echo "Browser screenshots: artifacts/screenshots/"
+if [ "$status" -ne 0 ] && [ -s "$host_errors" ]; then
+  echo "Unhandled errors in the test hosts (500s), first lines of $host_errors:"
+  head -n 200 "$host_errors"
+fi
 if [ "$status" -eq 0 ] && ! grep -qE "(Passed|Failed)! *- *Failed:" "$results/out.txt"; then
   echo "No test ran." >&2
   exit 1

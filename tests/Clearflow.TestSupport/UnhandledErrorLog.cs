@@ -3,12 +3,17 @@ using Microsoft.Extensions.Logging;
 namespace Clearflow.TestSupport;
 
 /// <summary>
-/// Writes the server's unhandled request errors (the 500s) to standard error, with the exception, so a test
-/// that sees an unexpected 500 leaves its cause in the test run's output. Nothing else is logged.
+/// Appends the server's unhandled request errors (the 500s), with their exception, to <see cref="FilePath"/>,
+/// which test.sh prints when a run fails: a test that sees an unexpected 500 leaves its cause behind.
+/// Nothing else is logged.
 /// </summary>
 public sealed class UnhandledErrorLog : ILoggerProvider
 {
     private const string Category = "Clearflow.Server.Http.GlobalExceptionHandler";
+
+    public static readonly string FilePath = Path.Combine(Path.GetTempPath(), "clearflow-test-host-errors.log");
+
+    private static readonly Lock Writing = new();
 
     public ILogger CreateLogger(string categoryName) => categoryName == Category ? new ToStandardError() : NoLogger.Instance;
 
@@ -26,7 +31,10 @@ public sealed class UnhandledErrorLog : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                Console.Error.WriteLine($"[clearflow test host] {formatter(state, exception)}{Environment.NewLine}{exception}");
+                lock (Writing)
+                {
+                    File.AppendAllText(FilePath, $"{DateTimeOffset.UtcNow:O} {formatter(state, exception)}{Environment.NewLine}{exception}{Environment.NewLine}{Environment.NewLine}");
+                }
             }
         }
     }
