@@ -34,7 +34,9 @@ public sealed class PostgresServer : IAsyncLifetime
         }
         await RunAsPostgresAsync(Path.Combine(_binDirectory, "initdb"), $"-D {_dataDirectory} -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync");
         _port = FreePort();
-        var options = $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 {ExtraOptions}";
+        // Many test hosts (each with its own pool, several webhooks and workers at once) share this one server:
+        // room for 1,000 connections, and pooled connections idle for 15 s are closed (ConnectionString).
+        var options = $"-p {_port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 {ExtraOptions}";
         await RunAsPostgresAsync(Path.Combine(_binDirectory, "pg_ctl"), $"start -w -t 60 -D {_dataDirectory} -l {Path.Combine(_root, "server.log")} -o \"{options}\"");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
     }
@@ -63,7 +65,7 @@ public sealed class PostgresServer : IAsyncLifetime
     }
 
     private string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={_port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=50;Timeout=30";
+        $"Host=127.0.0.1;Port={_port};Username=postgres;Database={database};Pooling=true;Maximum Pool Size=50;Timeout=30;Connection Idle Lifetime=15;Connection Pruning Interval=5";
 
     private void Stop()
     {
