@@ -14,6 +14,12 @@ public abstract partial class SqlStore
         public long ExpiresAt { get; set; }
     }
 
+    private const string ClaimKeySql = """
+        INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, locked_until, created_at, expires_at)
+        VALUES (@merchantId, @key, @requestHash, @lockedUntil, @now, @expiresAt)
+        ON CONFLICT DO NOTHING
+        """;
+
     public async Task<IdempotencyBegin> BeginIdempotentAsync(string merchantId, string key, string requestHash, DateTimeOffset now,
         TimeSpan lockFor, TimeSpan keepFor, CancellationToken cancellationToken)
     {
@@ -22,17 +28,18 @@ public abstract partial class SqlStore
             merchantId, key, requestHash,
             now = Ms(now), lockedUntil = Ms(now + lockFor), expiresAt = Ms(now + keepFor),
         };
+        // Almost always the key is new: one statement, no transaction around it.
+        var claimed = await WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(ClaimKeySql, parameters, transaction, cancellationToken)), cancellationToken);
+        if (claimed == 1)
+        {
+            return new IdempotencyBegin.Started();
+        }
         // Bounded: each round either decides or removes an expired row that blocked the insert.
         for (var round = 0; round < 3; round++)
         {
             var decision = await WriteAsync<IdempotencyBegin?>(async (connection, transaction) =>
             {
-                var inserted = await connection.ExecuteAsync(Command(
-                    """
-                    INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, locked_until, created_at, expires_at)
-                    VALUES (@merchantId, @key, @requestHash, @lockedUntil, @now, @expiresAt)
-                    ON CONFLICT DO NOTHING
-                    """, parameters, transaction, cancellationToken));
+                var inserted = await connection.ExecuteAsync(Command(ClaimKeySql, parameters, transaction, cancellationToken));
                 if (inserted == 1)
                 {
                     return new IdempotencyBegin.Started();
@@ -80,9 +87,12 @@ public abstract partial class SqlStore
     }
 
     public Task CompleteIdempotentAsync(string merchantId, string key, int statusCode, string body, CancellationToken cancellationToken) =>
-        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
-            "UPDATE idempotency_keys SET response_status = @statusCode, response_body = @body WHERE merchant_id = @merchantId AND idempotency_key = @key",
-            new { merchantId, key, statusCode, body }, transaction, cancellationToken)), cancellationToken);
+        WriteOneAsync((connection, transaction) => ExecuteAsync(connection, transaction,
+            IdempotentReplyUpdate(new IdempotentReply(merchantId, key, statusCode, body)), cancellationToken), cancellationToken);
+
+    private static Statement IdempotentReplyUpdate(IdempotentReply reply) => new(
+        "UPDATE idempotency_keys SET response_status = @StatusCode, response_body = @Body WHERE merchant_id = @MerchantId AND idempotency_key = @Key",
+        reply);
 
     public Task ReleaseIdempotentAsync(string merchantId, string key, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(

@@ -80,38 +80,54 @@ public abstract partial class SqlStore
         public string? Data { get; set; }
     }
 
-    public Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public async Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken)
+    {
+        // One command, one round trip: the order, its first timeline entry and its notices stand or fall together.
+        // A receipt the merchant already used makes the order's insert fail, and with it the whole command.
+        var all = new StatementBatch();
+        all.Add(new Statement(
+            $"""
+            INSERT INTO orders ({OrderColumns})
+            VALUES (@Id, @MerchantId, @Receipt, @Amount, @Currency, @AmountPaid, @AmountRefunded, @status, @StatusReason, @Gateway, @customerId,
+                    @customerEmail, @customerPhone, @customerName, @MetadataJson, @ReturnUrl, @ClientSecret, @IdempotencyKey, @createdAt, @updatedAt,
+                    @nextCheckAt, 0, 0, NULL, NULL, NULL, NULL, 0)
+            """,
+            new
+            {
+                order.Id, order.MerchantId, order.Receipt, order.Amount, order.Currency, order.AmountPaid, order.AmountRefunded,
+                status = order.Status.ToWire(), order.StatusReason, order.Gateway,
+                customerId = order.Customer.Id, customerEmail = order.Customer.Email, customerPhone = order.Customer.Phone, customerName = order.Customer.Name,
+                order.MetadataJson, order.ReturnUrl, order.ClientSecret, order.IdempotencyKey,
+                createdAt = Ms(order.CreatedAt), updatedAt = Ms(order.UpdatedAt), nextCheckAt = Ms(order.NextCheckAt),
+            }));
+        all.Add(TimelineInsert(order.Id, entry));
+        foreach (var message in notifications)
         {
-            var inserted = await connection.ExecuteAsync(Command(
-                $"""
-                INSERT INTO orders ({OrderColumns})
-                VALUES (@Id, @MerchantId, @Receipt, @Amount, @Currency, @AmountPaid, @AmountRefunded, @status, @StatusReason, @Gateway, @customerId,
-                        @customerEmail, @customerPhone, @customerName, @MetadataJson, @ReturnUrl, @ClientSecret, @IdempotencyKey, @createdAt, @updatedAt,
-                        @nextCheckAt, 0, 0, NULL, NULL, NULL, NULL, 0)
-                ON CONFLICT DO NOTHING
-                """,
-                new
-                {
-                    order.Id, order.MerchantId, order.Receipt, order.Amount, order.Currency, order.AmountPaid, order.AmountRefunded,
-                    status = order.Status.ToWire(), order.StatusReason, order.Gateway,
-                    customerId = order.Customer.Id, customerEmail = order.Customer.Email, customerPhone = order.Customer.Phone, customerName = order.Customer.Name,
-                    order.MetadataJson, order.ReturnUrl, order.ClientSecret, order.IdempotencyKey,
-                    createdAt = Ms(order.CreatedAt), updatedAt = Ms(order.UpdatedAt), nextCheckAt = Ms(order.NextCheckAt),
-                }, transaction, cancellationToken));
-            if (inserted == 0)
+            all.Add(OutboxInsert(message));
+        }
+        return await InsertAllOrNothingAsync(all, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> as one command (atomic; ADR 13) and answers false, with nothing written, when its
+    /// first insert finds its row already there.
+    /// </summary>
+    private async Task<bool> InsertAllOrNothingAsync(StatementBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteOneAsync(async (connection, transaction) =>
             {
-                return false;
-            }
-            var rest = new StatementBatch();
-            rest.Add(TimelineInsert(order.Id, entry));
-            foreach (var message in notifications)
-            {
-                rest.Add(OutboxInsert(message));
-            }
-            await rest.ExecuteAsync(connection, transaction, cancellationToken);
+                await batch.ExecuteAsync(connection, transaction, cancellationToken);
+                return true;
+            }, cancellationToken);
             return true;
-        }, cancellationToken);
+        }
+        catch (DbException ex) when (IsUniqueViolation(ex))
+        {
+            return false;
+        }
+    }
 
     public Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
@@ -121,29 +137,26 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
             $"SELECT {OrderColumns} FROM orders WHERE merchant_id = @merchantId AND receipt = @receipt", new { merchantId, receipt }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
-    public Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, DateTimeOffset firstCheckAt, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, DateTimeOffset firstCheckAt, IdempotentReply? reply, CancellationToken cancellationToken)
+    {
+        var all = new StatementBatch();
+        all.Add(new Statement(
+            """
+            INSERT INTO payment_attempts (id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at)
+            VALUES (@Id, @OrderId, @Gateway, @GatewayReference, @Status, @CheckoutJson, @createdAt, @updatedAt)
+            """,
+            new { attempt.Id, attempt.OrderId, attempt.Gateway, attempt.GatewayReference, attempt.Status, attempt.CheckoutJson,
+                createdAt = Ms(attempt.CreatedAt), updatedAt = Ms(attempt.UpdatedAt) }));
+        all.Add(new Statement(
+            $"UPDATE orders SET next_check_at = @firstCheckAt, checks_started_at = @startedAt WHERE id = @OrderId AND status IN ({OpenStatusList})",
+            new { firstCheckAt = Ms(firstCheckAt), startedAt = Ms(attempt.CreatedAt), attempt.OrderId }));
+        all.Add(TimelineInsert(attempt.OrderId, entry));
+        if (reply is not null)
         {
-            var inserted = await connection.ExecuteAsync(Command(
-                """
-                INSERT INTO payment_attempts (id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at)
-                VALUES (@Id, @OrderId, @Gateway, @GatewayReference, @Status, @CheckoutJson, @createdAt, @updatedAt)
-                ON CONFLICT DO NOTHING
-                """,
-                new { attempt.Id, attempt.OrderId, attempt.Gateway, attempt.GatewayReference, attempt.Status, attempt.CheckoutJson,
-                    createdAt = Ms(attempt.CreatedAt), updatedAt = Ms(attempt.UpdatedAt) }, transaction, cancellationToken));
-            if (inserted == 0)
-            {
-                return false;
-            }
-            var rest = new StatementBatch();
-            rest.Add(new Statement(
-                $"UPDATE orders SET next_check_at = @firstCheckAt, checks_started_at = @startedAt WHERE id = @OrderId AND status IN ({OpenStatusList})",
-                new { firstCheckAt = Ms(firstCheckAt), startedAt = Ms(attempt.CreatedAt), attempt.OrderId }));
-            rest.Add(TimelineInsert(attempt.OrderId, entry));
-            await rest.ExecuteAsync(connection, transaction, cancellationToken);
-            return true;
-        }, cancellationToken);
+            all.Add(IdempotentReplyUpdate(reply));
+        }
+        return InsertAllOrNothingAsync(all, cancellationToken);
+    }
 
     public Task<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<AttemptRecord>)[.. (await connection.QueryAsync<AttemptRow>(Command(

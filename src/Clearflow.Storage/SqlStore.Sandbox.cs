@@ -53,20 +53,22 @@ public abstract partial class SqlStore
             At(AvailableAt), (int)Attempts, (int?)LastStatusCode, At(DeliveredAt));
     }
 
-    public Task<SandboxOrderRecord> InsertSandboxOrderAsync(SandboxOrderRecord order, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
-        {
-            await connection.ExecuteAsync(Command(
-                $"""
-                INSERT INTO sandbox_orders ({SandboxOrderColumns})
-                VALUES (@Id, @IdempotencyKey, @MerchantReference, @Amount, @Currency, @ReturnUrl, @NotifyUrl, @Status, NULL, NULL, @createdAt, @createdAt, 0, 0, NULL)
-                ON CONFLICT DO NOTHING
-                """,
-                new { order.Id, order.IdempotencyKey, order.MerchantReference, order.Amount, order.Currency, order.ReturnUrl, order.NotifyUrl, order.Status,
-                    createdAt = Ms(order.CreatedAt) }, transaction, cancellationToken));
-            return (await connection.QuerySingleAsync<SandboxOrderRow>(Command(
-                $"SELECT {SandboxOrderColumns} FROM sandbox_orders WHERE idempotency_key = @IdempotencyKey", new { order.IdempotencyKey }, transaction, cancellationToken))).ToRecord();
-        }, cancellationToken);
+    public async Task<SandboxOrderRecord> InsertSandboxOrderAsync(SandboxOrderRecord order, CancellationToken cancellationToken)
+    {
+        // New key: the inserted row comes back in the same statement. Repeated key: the first order with it.
+        var inserted = await WriteOneAsync((connection, transaction) => connection.QuerySingleOrDefaultAsync<SandboxOrderRow>(Command(
+            $"""
+            INSERT INTO sandbox_orders ({SandboxOrderColumns})
+            VALUES (@Id, @IdempotencyKey, @MerchantReference, @Amount, @Currency, @ReturnUrl, @NotifyUrl, @Status, NULL, NULL, @createdAt, @createdAt, 0, 0, NULL)
+            ON CONFLICT DO NOTHING
+            RETURNING {SandboxOrderColumns}
+            """,
+            new { order.Id, order.IdempotencyKey, order.MerchantReference, order.Amount, order.Currency, order.ReturnUrl, order.NotifyUrl, order.Status,
+                createdAt = Ms(order.CreatedAt) }, transaction, cancellationToken)), cancellationToken);
+        return (inserted ?? await ReadAsync(connection => connection.QuerySingleAsync<SandboxOrderRow>(Command(
+            $"SELECT {SandboxOrderColumns} FROM sandbox_orders WHERE idempotency_key = @IdempotencyKey", new { order.IdempotencyKey }, null, cancellationToken)),
+            cancellationToken)).ToRecord();
+    }
 
     public Task<SandboxOrderRecord?> GetSandboxOrderAsync(string id, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<SandboxOrderRow>(Command(

@@ -54,6 +54,13 @@ public abstract partial class SqlStore : IClearflowStore
         return await work(connection, null);
     }
 
+    /// <summary>
+    /// True when <paramref name="exception"/> is a unique or primary-key violation: a write sent as one command
+    /// (so that it costs one round trip) learns this way that its first row already exists, and the database has
+    /// undone the whole command.
+    /// </summary>
+    protected abstract bool IsUniqueViolation(DbException exception);
+
     protected async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

@@ -74,8 +74,11 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(order, await Store.FindOrderByReceiptAsync(merchant.Id, "receipt-1", None));
 
         var again = order with { Id = "ord_other" + Guid.NewGuid().ToString("N") };
-        Assert.False(await Store.InsertOrderAsync(again, new TimelineEntry(T0, "order.created", "x"), [], None));
+        var notice = new OutboxMessage("msg_" + Guid.NewGuid().ToString("N"), merchant.Id, again.Id, "order.created", "dedupe-" + Guid.NewGuid(), "{}", T0);
+        Assert.False(await Store.InsertOrderAsync(again, new TimelineEntry(T0, "order.created", "x"), [notice], None));
         Assert.Null(await Store.GetOrderAsync(again.Id, None));
+        Assert.Empty(await Store.GetTimelineAsync(again.Id, None)); // nothing of the refused order is written
+        Assert.Equal(["created"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
 
         var otherMerchant = await NewMerchantAsync();
         Assert.True(await Store.InsertOrderAsync(again with { MerchantId = otherMerchant.Id }, new TimelineEntry(T0, "order.created", "x"), [], None));
@@ -86,7 +89,7 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var order = await NewOrderAsync(await NewMerchantAsync());
         var attempt = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", "ref-" + Guid.NewGuid(), "created", "{}", T0, T0);
-        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), None));
+        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), null, None));
         Assert.Equal(attempt, await Store.FindAttemptByReferenceAsync("sandbox", attempt.GatewayReference, None));
 
         var toSucceeded = new StatusTransition(order.Id, OrderStateMachine.SuccessPredecessors, OrderStatus.Succeeded, "paid", 49_900, attempt.Id, "succeeded",
@@ -141,6 +144,28 @@ public abstract class StoreContract : IAsyncLifetime
 
         // Past retention the key is forgotten and may start again.
         Assert.IsType<IdempotencyBegin.Started>(await Store.BeginIdempotentAsync(merchant.Id, "k", "h2", T0.AddDays(8), lockFor, keep, None));
+    }
+
+    [Fact]
+    public async Task An_attempt_stores_its_request_reply_with_it_and_a_repeated_gateway_reference_writes_nothing()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
+        Assert.IsType<IdempotencyBegin.Started>(await Store.BeginIdempotentAsync(merchant.Id, "k", "h", T0, TimeSpan.FromSeconds(60), TimeSpan.FromDays(7), None));
+        var attempt = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", "ref-" + Guid.NewGuid(), "created", "{}", T0, T0);
+        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1),
+            new IdempotentReply(merchant.Id, "k", 201, "{\"id\":\"first\"}"), None));
+        var replay = Assert.IsType<IdempotencyBegin.Replay>(await Store.BeginIdempotentAsync(merchant.Id, "k", "h", T0.AddSeconds(1), TimeSpan.FromSeconds(60), TimeSpan.FromDays(7), None));
+        Assert.Equal((201, "{\"id\":\"first\"}"), (replay.StatusCode, replay.Body));
+
+        // The same gateway payment again: refused whole; neither its timeline entry nor its reply is written.
+        Assert.IsType<IdempotencyBegin.Started>(await Store.BeginIdempotentAsync(merchant.Id, "k2", "h", T0, TimeSpan.FromSeconds(60), TimeSpan.FromDays(7), None));
+        var again = attempt with { Id = "att_" + Guid.NewGuid().ToString("N") };
+        Assert.False(await Store.AddAttemptAsync(again, new TimelineEntry(T0, "gateway.payment_created", "again"), T0.AddMinutes(1),
+            new IdempotentReply(merchant.Id, "k2", 201, "{}"), None));
+        Assert.Equal(["created", "attempt"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
+        Assert.IsType<IdempotencyBegin.InProgress>(await Store.BeginIdempotentAsync(merchant.Id, "k2", "h", T0.AddSeconds(1), TimeSpan.FromSeconds(60), TimeSpan.FromDays(7), None));
+        Assert.Single(await Store.GetAttemptsAsync(order.Id, None));
     }
 
     [Fact]
@@ -230,7 +255,7 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var order = await NewOrderAsync(merchant);
         var attempt = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", "ref-" + Guid.NewGuid(), "created", "{}", T0, T0);
-        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), due, None));
+        Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), due, null, None));
         return order;
     }
 

@@ -50,10 +50,11 @@ public interface IOrderStore
     Task<IReadOnlyList<OrderListRow>> SearchOrdersAsync(OrderQuery query, OrderCursor? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Adds a payment attempt; false when one with this id exists. The customer is at the gateway now:
-    /// status checks start, the first at <paramref name="firstCheckAt"/>.
+    /// Adds a payment attempt, and with it (when given) the reply of the request that created it for its
+    /// Idempotency-Key; false, and nothing written, when an attempt with this id or gateway reference exists.
+    /// The customer is at the gateway now: status checks start, the first at <paramref name="firstCheckAt"/>.
     /// </summary>
-    Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, DateTimeOffset firstCheckAt, CancellationToken cancellationToken);
+    Task<bool> AddAttemptAsync(AttemptRecord attempt, TimelineEntry entry, DateTimeOffset firstCheckAt, IdempotentReply? reply, CancellationToken cancellationToken);
     Task<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(string orderId, CancellationToken cancellationToken);
     Task<AttemptRecord?> FindAttemptByReferenceAsync(string gateway, string gatewayReference, CancellationToken cancellationToken);
 

@@ -208,6 +208,9 @@ public sealed record InboxEventRecord(
     DateTimeOffset? ProcessedAt,
     string? Outcome);
 
+/// <summary>The reply to remember for a merchant's Idempotency-Key, replayed byte for byte to a retry.</summary>
+public sealed record IdempotentReply(string MerchantId, string Key, int StatusCode, string Body);
+
 public abstract record IdempotencyBegin
 {
     private IdempotencyBegin() { }

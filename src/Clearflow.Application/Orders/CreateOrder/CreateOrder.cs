@@ -24,7 +24,11 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
     public static readonly TimeSpan KeyLock = TimeSpan.FromSeconds(60);
 
     /// <summary>What to send back: the stored body is replayed byte for byte for a repeated key.</summary>
-    public sealed record Reply(int StatusCode, string Body, bool Replayed);
+    public sealed record Reply(int StatusCode, string Body, bool Replayed)
+    {
+        /// <summary>True when the reply was already stored for the key, in the transaction that recorded the attempt.</summary>
+        internal bool Stored { get; init; }
+    }
 
     public sealed record CheckoutView(string Id, string Object, string Status, long Amount, string Currency, string Receipt,
         string Gateway, IReadOnlyDictionary<string, string> Checkout, string ClientSecret, DateTimeOffset CreatedAt);
@@ -59,7 +63,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         try
         {
             var result = await RouteAndCreateAsync(merchantId, idempotencyKey, request, cancellationToken);
-            if (result.IsSuccess)
+            if (result.IsSuccess && !result.Value!.Stored)
             {
                 await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value!.StatusCode, result.Value.Body, CancellationToken.None);
             }
@@ -182,10 +186,18 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
 
             var at = clock.GetUtcNow();
             attempt = new AttemptRecord(ids.New(IdPrefixes.Attempt), order.Id, gateway.Name, payment.GatewayReference, "created", Json.Serialize(payment.Checkout), at, at);
-            await store.AddAttemptAsync(attempt, new TimelineEntry(at, "gateway.payment_created", $"{gateway.Name} payment {payment.GatewayReference} created.",
-                Json.Serialize(new { attempt_id = attempt.Id, gateway_reference = payment.GatewayReference })), at + schedule.DelayAfter(0), cancellationToken);
+            var reply = ReplyFor(order, attempt);
+            // The reply goes with the attempt: one write instead of two on the path every order takes.
+            var stored = await store.AddAttemptAsync(attempt, new TimelineEntry(at, "gateway.payment_created", $"{gateway.Name} payment {payment.GatewayReference} created.",
+                Json.Serialize(new { attempt_id = attempt.Id, gateway_reference = payment.GatewayReference })), at + schedule.DelayAfter(0),
+                new IdempotentReply(merchantId, idempotencyKey, reply.StatusCode, reply.Body), cancellationToken);
+            return reply with { Stored = stored };
         }
+        return ReplyFor(order, attempt);
+    }
 
+    private static Reply ReplyFor(OrderRecord order, AttemptRecord attempt)
+    {
         var view = new CheckoutView(order.Id, "order", order.Status.ToWire(), order.Amount, order.Currency, order.Receipt, order.Gateway,
             Json.Deserialize<Dictionary<string, string>>(attempt.CheckoutJson), order.ClientSecret, order.CreatedAt);
         return new Reply(201, Json.Serialize(view), Replayed: false);
