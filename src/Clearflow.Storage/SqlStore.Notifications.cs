@@ -75,6 +75,12 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<EndpointRow>(Command(
             $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id = @endpointId", new { endpointId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
+    public Task<IReadOnlyList<WebhookEndpointRecord>> GetWebhookEndpointsAsync(IReadOnlyCollection<string> endpointIds, CancellationToken cancellationToken) =>
+        endpointIds.Count == 0 ? Task.FromResult<IReadOnlyList<WebhookEndpointRecord>>([]) : ReadAsync(async connection =>
+            (IReadOnlyList<WebhookEndpointRecord>)[.. (await connection.QueryAsync<EndpointRow>(Command(
+                $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id IN ({InList("id", endpointIds.Count)})", IdParameters("id", endpointIds), null, cancellationToken)))
+                .Select(r => r.ToRecord())], cancellationToken);
+
     public Task<IReadOnlyList<WebhookEndpointRecord>> ListWebhookEndpointsAsync(string merchantId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<WebhookEndpointRecord>)[.. (await connection.QueryAsync<EndpointRow>(Command(
             $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE merchant_id = @merchantId AND status <> 'deleted' ORDER BY created_at, id",
@@ -96,7 +102,7 @@ public abstract partial class SqlStore
             """, new { endpointId, status, reason, at = Ms(at) }, transaction, cancellationToken)), cancellationToken);
 
     public Task<DateTimeOffset?> RecordEndpointResultAsync(string endpointId, bool succeeded, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) => At(await connection.QuerySingleOrDefaultAsync<long?>(Command(
+        WriteOneAsync(async (connection, transaction) => At(await connection.QuerySingleOrDefaultAsync<long?>(Command(
             """
             UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE COALESCE(failing_since, @at) END
             WHERE id = @endpointId
@@ -127,24 +133,33 @@ public abstract partial class SqlStore
             WHERE dispatched_at IS NULL ORDER BY created_at, id LIMIT @limit
             """, new { limit }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task<OutboxMessage?> GetOutboxMessageAsync(string outboxId, CancellationToken cancellationToken) =>
-        ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OutboxRow>(Command(
-            "SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE id = @outboxId",
-            new { outboxId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+    public Task<IReadOnlyList<OutboxMessage>> GetOutboxMessagesAsync(IReadOnlyCollection<string> outboxIds, CancellationToken cancellationToken) =>
+        outboxIds.Count == 0 ? Task.FromResult<IReadOnlyList<OutboxMessage>>([]) : ReadAsync(async connection =>
+            (IReadOnlyList<OutboxMessage>)[.. (await connection.QueryAsync<OutboxRow>(Command(
+                $"SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE id IN ({InList("id", outboxIds.Count)})",
+                IdParameters("id", outboxIds), null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+
+    /// <summary><c>@id0, @id1, ...</c>: both dialects take a list of parameters (PostgreSQL has no <c>IN @array</c>).</summary>
+    private static string InList(string prefix, int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => "@" + prefix + i));
+
+    private static DynamicParameters IdParameters(string prefix, IEnumerable<string> ids, object? template = null)
+    {
+        var parameters = new DynamicParameters(template);
+        var i = 0;
+        foreach (var id in ids)
+        {
+            parameters.Add(prefix + i++, id);
+        }
+        return parameters;
+    }
 
     public Task<IReadOnlyList<string>> CommitFanOutsAsync(IReadOnlyList<OutboxFanOut> fanOuts, DateTimeOffset at, CancellationToken cancellationToken) =>
         fanOuts.Count == 0 ? Task.FromResult<IReadOnlyList<string>>([]) : WriteAsync<IReadOnlyList<string>>(async (connection, transaction) =>
         {
             // One statement marks the whole batch; only the messages it marked (not taken by another node) fan out.
-            // Parameters listed one by one: both dialects take that (PostgreSQL has no "IN @array").
-            var parameters = new DynamicParameters(new { at = Ms(at) });
-            for (var i = 0; i < fanOuts.Count; i++)
-            {
-                parameters.Add("id" + i, fanOuts[i].OutboxId);
-            }
             var marked = (await connection.QueryAsync<string>(Command(
-                $"UPDATE outbox_messages SET dispatched_at = @at WHERE id IN ({string.Join(", ", Enumerable.Range(0, fanOuts.Count).Select(i => "@id" + i))}) AND dispatched_at IS NULL RETURNING id",
-                parameters, transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
+                $"UPDATE outbox_messages SET dispatched_at = @at WHERE id IN ({InList("id", fanOuts.Count)}) AND dispatched_at IS NULL RETURNING id",
+                IdParameters("id", fanOuts.Select(f => f.OutboxId), new { at = Ms(at) }), transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
             foreach (var d in fanOuts.Where(f => marked.Contains(f.OutboxId)).SelectMany(f => f.Deliveries))
             {
                 await connection.ExecuteAsync(Command(
@@ -165,32 +180,33 @@ public abstract partial class SqlStore
             ClaimDueSql("notification_deliveries", "available_at", "status = 'pending'", ", attempts = attempts + 1", DeliveryColumns),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken)
+    {
+        // The delivery's new state, the attempt's record and the order's timeline entry: one command, one round trip.
+        var a = result.Attempt;
+        var all = new StatementBatch();
+        all.Add(new Statement(
+            """
+            UPDATE notification_deliveries SET status = @status, last_status_code = @StatusCode, last_error = @Error,
+                delivered_at = CASE WHEN @status = 'delivered' THEN @at ELSE delivered_at END,
+                available_at = COALESCE(@next, available_at)
+            WHERE id = @DeliveryId
+            """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId }));
+        all.Add(new Statement(
+            """
+            INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
+            VALUES (@DeliveryId, @Attempt, @at, @StatusCode, @LatencyMs, @ResponseExcerpt, @Error)
+            """, new { a.DeliveryId, a.Attempt, at = Ms(a.At), a.StatusCode, a.LatencyMs, a.ResponseExcerpt, a.Error }));
+        if (result.OrderId is { } orderId && result.Entry is { } entry)
         {
-            var a = result.Attempt;
-            var orderId = await connection.QuerySingleOrDefaultAsync<string?>(Command(
-                """
-                UPDATE notification_deliveries SET status = @status, last_status_code = @StatusCode, last_error = @Error,
-                    delivered_at = CASE WHEN @status = 'delivered' THEN @at ELSE delivered_at END,
-                    available_at = COALESCE(@next, available_at)
-                WHERE id = @DeliveryId
-                RETURNING order_id
-                """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId }, transaction, cancellationToken));
-            // The attempt's record and the order's timeline entry in one round trip.
-            var rest = new StatementBatch();
-            rest.Add(new Statement(
-                """
-                INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
-                VALUES (@DeliveryId, @Attempt, @at, @StatusCode, @LatencyMs, @ResponseExcerpt, @Error)
-                """, new { a.DeliveryId, a.Attempt, at = Ms(a.At), a.StatusCode, a.LatencyMs, a.ResponseExcerpt, a.Error }));
-            if (orderId is not null && result.Entry is { } entry)
-            {
-                rest.Add(TimelineInsert(orderId, entry));
-            }
-            await rest.ExecuteAsync(connection, transaction, cancellationToken);
+            all.Add(TimelineInsert(orderId, entry));
+        }
+        return WriteOneAsync(async (connection, transaction) =>
+        {
+            await all.ExecuteAsync(connection, transaction, cancellationToken);
             return 0;
         }, cancellationToken);
+    }
 
     public Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<DeliveryRow>(Command(

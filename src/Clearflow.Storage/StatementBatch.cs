@@ -15,8 +15,8 @@ public readonly record struct Statement(string Sql, object Parameters);
 /// on PostgreSQL instead of one per statement (ADR 12). Each statement's parameters are renamed with its
 /// position (<c>@orderId</c> becomes <c>@orderId_3</c>) so statements cannot see each other's values.
 /// For Clearflow's own statements only: parameters must be plain values (string, number, bytes) in
-/// <c>VALUES</c> or <c>SET</c> positions (a NULL goes out untyped, which PostgreSQL cannot type inside
-/// <c>IS NULL</c> or <c>COALESCE</c>), and no quoted literal may contain an <c>@</c> (it would be renamed too).
+/// <c>VALUES</c>, <c>SET</c> or <c>COALESCE</c> positions, where PostgreSQL takes a NULL's type from the column
+/// or the other argument (a NULL goes out untyped, so <c>@p IS NULL</c> would not do), and no quoted literal may contain an <c>@</c> (it would be renamed too).
 /// </summary>
 public sealed partial class StatementBatch
 {

@@ -354,6 +354,51 @@ public abstract class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_round_reads_its_messages_and_endpoints_at_once_and_records_each_attempt_with_its_timeline_entry()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = new OrderRecord("ord_" + Guid.NewGuid().ToString("N"), merchant.Id, "r-" + Guid.NewGuid().ToString("N")[..10], 49_900, "INR", 0, 0,
+            OrderStatus.Created, null, "sandbox", new CustomerRecord("c1", null, null, null), "{}", null, "secret", "key-1", T0, T0);
+        var message = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "order.created", "order.created:" + order.Id, "{\"a\":1}", T0);
+        Assert.True(await Store.InsertOrderAsync(order, new TimelineEntry(T0, "order.created", "created"), [message], None));
+        var endpoint = new WebhookEndpointRecord("whe_" + Guid.NewGuid().ToString("N"), merchant.Id, "https://merchant.example/hooks", ["*"], "whsec_1", null, null,
+            "enabled", null, null, null, T0);
+        await Store.AddWebhookEndpointAsync(endpoint, None);
+
+        var delivery = new DeliveryRecord("dlv_" + Guid.NewGuid().ToString("N"), message.Id, merchant.Id, order.Id, message.Topic, "webhook", endpoint.Id, "pending",
+            0, T0, null, null, T0, null);
+        Assert.Equal([message.Id], await Store.CommitFanOutsAsync([new OutboxFanOut(message.Id, [delivery])], T0, None));
+        Assert.Equal([message with { DispatchedAt = T0 }], await Store.GetOutboxMessagesAsync([message.Id, "obx_missing"], None));
+        var read = Assert.Single(await Store.GetWebhookEndpointsAsync([endpoint.Id, "whe_missing"], None));
+        Assert.Equal(endpoint with { EventTypes = read.EventTypes }, read);
+        Assert.Equal(["*"], read.EventTypes);
+        Assert.Empty(await Store.GetWebhookEndpointsAsync([], None));
+
+        var claimed = Assert.Single(await Store.ClaimDueDeliveriesAsync(T0, T0.AddMinutes(2), 10, None));
+        Assert.Equal(1, claimed.Attempts);
+        var retryAt = T0.AddMinutes(1);
+        await Store.RecordDeliveryAttemptAsync(new DeliveryResult(new DeliveryAttemptRecord(delivery.Id, 1, T0, 500, 12, "oops", "answered 500"), order.Id, "pending",
+            retryAt, new TimelineEntry(T0, "notification.failed", "failed once")), None);
+        var failed = (await Store.GetDeliveryAsync(delivery.Id, None))!;
+        Assert.Equal(("pending", 500, "answered 500", retryAt, (DateTimeOffset?)null), (failed.Status, failed.LastStatusCode, failed.LastError, failed.AvailableAt, failed.DeliveredAt));
+
+        // Delivered: no next attempt, so the due time stays as it was (a NULL inside COALESCE, in a batch).
+        var delivered = Assert.Single(await Store.ClaimDueDeliveriesAsync(retryAt, retryAt.AddMinutes(2), 10, None));
+        await Store.RecordDeliveryAttemptAsync(new DeliveryResult(new DeliveryAttemptRecord(delivery.Id, 2, retryAt, 200, 8, "ok", null), order.Id, "delivered",
+            null, new TimelineEntry(retryAt, "notification.delivered", "delivered")), None);
+        var done = (await Store.GetDeliveryAsync(delivery.Id, None))!;
+        Assert.Equal(("delivered", 200, (string?)null, retryAt.AddMinutes(2), (DateTimeOffset?)retryAt), (done.Status, done.LastStatusCode, done.LastError, done.AvailableAt, done.DeliveredAt));
+        Assert.Equal([(1, (int?)500), (2, 200)], (await Store.ListDeliveryAttemptsAsync(delivery.Id, None)).Select(a => (a.Attempt, a.StatusCode)));
+        Assert.Equal(["created", "failed once", "delivered"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
+        Assert.Empty(await Store.ClaimDueDeliveriesAsync(T0.AddDays(1), T0.AddDays(1), 10, None));
+
+        // The endpoint's failure streak: set by a failure, kept by the next, cleared by a success.
+        Assert.Equal(T0, await Store.RecordEndpointResultAsync(endpoint.Id, false, T0, None));
+        Assert.Equal(T0, await Store.RecordEndpointResultAsync(endpoint.Id, false, T0.AddHours(1), None));
+        Assert.Null(await Store.RecordEndpointResultAsync(endpoint.Id, true, T0.AddHours(2), None));
+    }
+
+    [Fact]
     public async Task A_singleton_lock_has_one_holder_at_a_time()
     {
         var name = "test-" + Guid.NewGuid().ToString("N");

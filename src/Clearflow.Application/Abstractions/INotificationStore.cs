@@ -17,14 +17,18 @@ public sealed record DeliveryRecord(string Id, string OutboxId, string MerchantI
 public sealed record DeliveryAttemptRecord(string DeliveryId, int Attempt, DateTimeOffset At, int? StatusCode, long LatencyMs, string? ResponseExcerpt, string? Error);
 
 /// <summary>The outcome of one delivery attempt, written with the attempt in one transaction.</summary>
+/// <param name="OrderId">the delivery's order, whose timeline gets <paramref name="Entry"/> (null: not about an order)</param>
 /// <param name="Status">"delivered", "pending" (try again at <paramref name="NextAttemptAt"/>) or "abandoned"</param>
-public sealed record DeliveryResult(DeliveryAttemptRecord Attempt, string Status, DateTimeOffset? NextAttemptAt, TimelineEntry? Entry);
+public sealed record DeliveryResult(DeliveryAttemptRecord Attempt, string? OrderId, string Status, DateTimeOffset? NextAttemptAt, TimelineEntry? Entry);
 
 /// <summary>Notification storage: merchant webhook endpoints, the fan-out of the outbox, and every delivery attempt.</summary>
 public interface INotificationStore
 {
     Task AddWebhookEndpointAsync(WebhookEndpointRecord endpoint, CancellationToken cancellationToken);
     Task<WebhookEndpointRecord?> GetWebhookEndpointAsync(string endpointId, CancellationToken cancellationToken);
+
+    /// <summary>The endpoints with these ids that exist (any status), in no particular order.</summary>
+    Task<IReadOnlyList<WebhookEndpointRecord>> GetWebhookEndpointsAsync(IReadOnlyCollection<string> endpointIds, CancellationToken cancellationToken);
     Task<IReadOnlyList<WebhookEndpointRecord>> ListWebhookEndpointsAsync(string merchantId, CancellationToken cancellationToken);
     Task RotateWebhookSecretAsync(string endpointId, string newSecret, DateTimeOffset previousExpiresAt, CancellationToken cancellationToken);
 
@@ -38,7 +42,8 @@ public interface INotificationStore
     Task<bool> DisableFailingEndpointAsync(string endpointId, DateTimeOffset failingSinceBefore, DateTimeOffset at, string reason, OutboxMessage notice, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<OutboxMessage>> ListUndispatchedOutboxAsync(int limit, CancellationToken cancellationToken);
-    Task<OutboxMessage?> GetOutboxMessageAsync(string outboxId, CancellationToken cancellationToken);
+    /// <summary>The outbox messages with these ids, in no particular order.</summary>
+    Task<IReadOnlyList<OutboxMessage>> GetOutboxMessagesAsync(IReadOnlyCollection<string> outboxIds, CancellationToken cancellationToken);
 
     /// <summary>
     /// Marks the messages dispatched and inserts their deliveries, all in one transaction. A message another node

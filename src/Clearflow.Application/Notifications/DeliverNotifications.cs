@@ -21,22 +21,30 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     {
         var now = clock.GetUtcNow();
         var due = await store.ClaimDueDeliveriesAsync(now, now + Lease, batchSize, cancellationToken);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+        // The round's messages and endpoints in one read each, not one per delivery.
+        var messages = (await store.GetOutboxMessagesAsync([.. due.Select(d => d.OutboxId).Distinct()], cancellationToken)).ToDictionary(m => m.Id);
+        var endpoints = (await store.GetWebhookEndpointsAsync([.. due.Where(d => d.Channel == "webhook").Select(d => d.Target).Distinct()], cancellationToken))
+            .ToDictionary(e => e.Id);
         // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (delivery, ct) => await DeliverAsync(delivery, ct));
+            async (delivery, ct) => await DeliverAsync(delivery,
+                messages.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
+                endpoints.GetValueOrDefault(delivery.Target), ct));
         return due.Count;
     }
 
-    private async Task DeliverAsync(DeliveryRecord delivery, CancellationToken cancellationToken)
+    /// <param name="endpoint">the webhook endpoint as read for this round (null: it does not exist, or the delivery is not a webhook)</param>
+    private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, WebhookEndpointRecord? endpoint, CancellationToken cancellationToken)
     {
-        var message = (await store.GetOutboxMessageAsync(delivery.OutboxId, cancellationToken))!;
         var watch = Stopwatch.StartNew();
         int? statusCode = null;
         string? excerpt = null, error = null;
-        WebhookEndpointRecord? endpoint = null;
         if (delivery.Channel == "webhook")
         {
-            endpoint = await store.GetWebhookEndpointAsync(delivery.Target, cancellationToken);
             if (endpoint is not { Status: "enabled" })
             {
                 await RecordAsync(delivery, null, 0, null, $"endpoint is {endpoint?.Status ?? "gone"}", abandon: true, cancellationToken);
@@ -52,6 +60,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         }
         else
         {
+            endpoint = null;
             error = await SendMessageAsync(delivery, message, cancellationToken);
         }
         faults.At("notify.sent");
@@ -130,7 +139,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             ? $"{delivery.Topic}: {recipient} delivered{(statusCode is null ? "" : $" ({statusCode})")}, attempt {delivery.Attempts}."
             : $"{delivery.Topic}: {recipient} failed ({error}), attempt {delivery.Attempts}; " + (next is null ? "giving up (replay by hand)." : $"next at {next:O}.");
         await store.RecordDeliveryAttemptAsync(new DeliveryResult(
-            new DeliveryAttemptRecord(delivery.Id, delivery.Attempts, now, statusCode, latencyMs, excerpt, error), status, next,
+            new DeliveryAttemptRecord(delivery.Id, delivery.Attempts, now, statusCode, latencyMs, excerpt, error), delivery.OrderId, status, next,
             new TimelineEntry(now, error is null ? "notification.delivered" : "notification.failed", message,
                 Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts }))),
             cancellationToken);

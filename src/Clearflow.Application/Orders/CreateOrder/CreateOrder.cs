@@ -63,9 +63,12 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         try
         {
             var result = await RouteAndCreateAsync(merchantId, idempotencyKey, request, cancellationToken);
-            if (result.IsSuccess && !result.Value!.Stored)
+            if (result.IsSuccess)
             {
-                await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value!.StatusCode, result.Value.Body, CancellationToken.None);
+                if (!result.Value!.Stored)
+                {
+                    await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value.StatusCode, result.Value.Body, CancellationToken.None);
+                }
             }
             else
             {
