@@ -3,7 +3,7 @@ using Clearflow.Bench;
 using Clearflow.TestSupport;
 
 // Usage: dotnet run -c Release --project bench/Clearflow.Bench -- claim-due [--final N] [--due N] [--batch N] [--claims N] [--store postgresql|sqlite|both]
-//        dotnet run -c Release --project bench/Clearflow.Bench -- e2e [--concurrency 16] [--seconds 30] [--pgbench-seconds 15] [--warmup-seconds 20] [--rate 0 (payments/s; 0: unpaced)]
+//        dotnet run -c Release --project bench/Clearflow.Bench -- e2e [--concurrency 16] [--seconds 30] [--pgbench-seconds 15] [--warmup-seconds 60] [--rate 0 (payments/s; 0: unpaced)]
 //        dotnet run -c Release --project bench/Clearflow.Bench -- all   (e2e, then claim-due on PostgreSQL)
 // Starts its own throwaway PostgreSQL server (as the tests do) and a temporary SQLite file; touches nothing else.
 int Option(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length
@@ -13,19 +13,19 @@ if (args.Length > 0 && args[0] == "all")
     // Everything, one table after another: the end-to-end run and its pgbench limit, then poller scale.
     args = ["e2e", .. args[1..]];
     Console.WriteLine(await EndToEndBenchmark.RunAsync(new EndToEndBenchmark.Settings(
-        Option("--concurrency", 16), TimeSpan.FromSeconds(Option("--seconds", 30)), TimeSpan.FromSeconds(Option("--pgbench-seconds", 15)), TimeSpan.FromSeconds(Option("--warmup-seconds", 20)), Option("--rate", 0))));
+        Option("--concurrency", 16), TimeSpan.FromSeconds(Option("--seconds", 30)), TimeSpan.FromSeconds(Option("--pgbench-seconds", 15)), TimeSpan.FromSeconds(Option("--warmup-seconds", 60)), Option("--rate", 0))));
     args = ["claim-due", "--store", "postgresql"];
 }
 else if (args.Length > 0 && args[0] == "e2e")
 {
     Console.WriteLine(await EndToEndBenchmark.RunAsync(new EndToEndBenchmark.Settings(
-        Option("--concurrency", 16), TimeSpan.FromSeconds(Option("--seconds", 30)), TimeSpan.FromSeconds(Option("--pgbench-seconds", 15)), TimeSpan.FromSeconds(Option("--warmup-seconds", 20)), Option("--rate", 0))));
+        Option("--concurrency", 16), TimeSpan.FromSeconds(Option("--seconds", 30)), TimeSpan.FromSeconds(Option("--pgbench-seconds", 15)), TimeSpan.FromSeconds(Option("--warmup-seconds", 60)), Option("--rate", 0))));
     return 0;
 }
 if (args.Length == 0 || args[0] != "claim-due")
 {
     Console.Error.WriteLine("Usage: clearflow-bench claim-due [--final 1000000] [--due 10000] [--batch 100] [--claims 50] [--store both]");
-    Console.Error.WriteLine("       clearflow-bench e2e [--concurrency 16] [--seconds 30] [--pgbench-seconds 15] [--warmup-seconds 20] [--rate 0 (payments/s; 0: unpaced)]");
+    Console.Error.WriteLine("       clearflow-bench e2e [--concurrency 16] [--seconds 30] [--pgbench-seconds 15] [--warmup-seconds 60] [--rate 0 (payments/s; 0: unpaced)]");
     return 2;
 }
 var storeArg = Array.IndexOf(args, "--store") is var s and >= 0 && s + 1 < args.Length ? args[s + 1] : "both";

@@ -160,16 +160,17 @@ public abstract partial class SqlStore
             var marked = (await connection.QueryAsync<string>(Command(
                 $"UPDATE outbox_messages SET dispatched_at = @at WHERE id IN ({InList("id", fanOuts.Count)}) AND dispatched_at IS NULL RETURNING id",
                 IdParameters("id", fanOuts.Select(f => f.OutboxId), new { at = Ms(at) }), transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            var deliveries = new StatementBatch();
             foreach (var d in fanOuts.Where(f => marked.Contains(f.OutboxId)).SelectMany(f => f.Deliveries))
             {
-                await connection.ExecuteAsync(Command(
+                deliveries.Add(new Statement(
                     $"""
                     INSERT INTO notification_deliveries ({DeliveryColumns})
                     VALUES (@Id, @OutboxId, @MerchantId, @OrderId, @Topic, @Channel, @Target, 'pending', 0, @availableAt, NULL, NULL, @createdAt, NULL)
                     ON CONFLICT DO NOTHING
-                    """, new { d.Id, d.OutboxId, d.MerchantId, d.OrderId, d.Topic, d.Channel, d.Target, availableAt = Ms(d.AvailableAt), createdAt = Ms(d.CreatedAt) },
-                    transaction, cancellationToken));
+                    """, new { d.Id, d.OutboxId, d.MerchantId, d.OrderId, d.Topic, d.Channel, d.Target, availableAt = Ms(d.AvailableAt), createdAt = Ms(d.CreatedAt) }));
             }
+            await deliveries.ExecuteAsync(connection, transaction, cancellationToken);
             return [.. fanOuts.Select(f => f.OutboxId).Where(marked.Contains)];
         }, cancellationToken);
 

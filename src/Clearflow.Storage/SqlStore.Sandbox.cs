@@ -135,18 +135,19 @@ public abstract partial class SqlStore
             var due = (await connection.QueryAsync<SandboxWebhookRow>(Command(
                 $"SELECT {SandboxWebhookColumns} FROM sandbox_webhooks WHERE delivered_at IS NULL AND available_at <= @now ORDER BY available_at, sequence LIMIT @limit",
                 new { now = Ms(now), limit }, transaction, cancellationToken))).ToList();
-            var claimed = new List<SandboxWebhookRecord>();
-            foreach (var row in due)
+            if (due.Count == 0)
             {
-                var taken = await connection.ExecuteAsync(Command(
-                    "UPDATE sandbox_webhooks SET available_at = @leaseEnd, attempts = attempts + 1 WHERE delivery_id = @DeliveryId AND available_at = @AvailableAt AND delivered_at IS NULL",
-                    new { leaseEnd = Ms(now + lease), row.DeliveryId, row.AvailableAt }, transaction, cancellationToken));
-                if (taken == 1)
-                {
-                    claimed.Add(row.ToRecord() with { Attempts = (int)row.Attempts + 1 });
-                }
+                return (IReadOnlyList<SandboxWebhookRecord>)[];
             }
-            return (IReadOnlyList<SandboxWebhookRecord>)claimed;
+            // One statement takes them all; a row another sender leased meanwhile is no longer due, and is left out.
+            var taken = (await connection.QueryAsync<string>(Command(
+                $"""
+                UPDATE sandbox_webhooks SET available_at = @leaseEnd, attempts = attempts + 1
+                WHERE delivery_id IN ({InList("id", due.Count)}) AND delivered_at IS NULL AND available_at <= @now
+                RETURNING delivery_id
+                """, IdParameters("id", due.Select(r => r.DeliveryId), new { leaseEnd = Ms(now + lease), now = Ms(now) }), transaction, cancellationToken)))
+                .ToHashSet(StringComparer.Ordinal);
+            return (IReadOnlyList<SandboxWebhookRecord>)[.. due.Where(r => taken.Contains(r.DeliveryId)).Select(r => r.ToRecord() with { Attempts = (int)r.Attempts + 1 })];
         }, cancellationToken);
 
     public Task RecordSandboxDeliveryAsync(string deliveryId, int? statusCode, DateTimeOffset? deliveredAt, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
