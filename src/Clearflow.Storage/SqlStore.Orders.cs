@@ -110,7 +110,9 @@ public abstract partial class SqlStore
 
     /// <summary>
     /// Runs <paramref name="batch"/> as one command (atomic; ADR 13) and answers false, with nothing written, when its
-    /// first insert finds its row already there.
+    /// first insert finds its row already there. Any unique violation in the batch is read that way, so only the first
+    /// statement may be able to raise one: the statements after it must be updates, inserts without a unique key
+    /// (timeline entries), or inserts with <c>ON CONFLICT DO NOTHING</c> (outbox messages).
     /// </summary>
     private async Task<bool> InsertAllOrNothingAsync(StatementBatch batch, CancellationToken cancellationToken)
     {

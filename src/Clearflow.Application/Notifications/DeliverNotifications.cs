@@ -27,24 +27,25 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         }
         // The round's messages and endpoints in one read each, not one per delivery.
         var messages = (await store.GetOutboxMessagesAsync([.. due.Select(d => d.OutboxId).Distinct()], cancellationToken)).ToDictionary(m => m.Id);
-        var endpoints = (await store.GetWebhookEndpointsAsync([.. due.Where(d => d.Channel == "webhook").Select(d => d.Target).Distinct()], cancellationToken))
-            .ToDictionary(e => e.Id);
+        var endpoints = new RoundEndpoints(store, clock,
+            await store.GetWebhookEndpointsAsync([.. due.Where(d => d.Channel == "webhook").Select(d => d.Target).Distinct()], cancellationToken));
         // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (delivery, ct) => await DeliverAsync(delivery,
                 messages.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
-                endpoints.GetValueOrDefault(delivery.Target), ct));
+                endpoints, ct));
         return due.Count;
     }
 
-    /// <param name="endpoint">the webhook endpoint as read for this round (null: it does not exist, or the delivery is not a webhook)</param>
-    private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, WebhookEndpointRecord? endpoint, CancellationToken cancellationToken)
+    private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, RoundEndpoints endpoints, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         int? statusCode = null;
         string? excerpt = null, error = null;
+        WebhookEndpointRecord? endpoint = null;
         if (delivery.Channel == "webhook")
         {
+            endpoint = await endpoints.GetAsync(delivery.Target, cancellationToken);
             if (endpoint is not { Status: "enabled" })
             {
                 await RecordAsync(delivery, null, 0, null, $"endpoint is {endpoint?.Status ?? "gone"}", abandon: true, cancellationToken);
@@ -60,7 +61,6 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         }
         else
         {
-            endpoint = null;
             error = await SendMessageAsync(delivery, message, cancellationToken);
         }
         faults.At("notify.sent");
@@ -79,10 +79,13 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             if (failingSince is { } since && since <= threshold)
             {
                 var reason = $"no delivery succeeded since {since:O} (last: {error})";
-                await store.DisableFailingEndpointAsync(endpoint.Id, threshold, now, reason,
+                if (await store.DisableFailingEndpointAsync(endpoint.Id, threshold, now, reason,
                     new OutboxMessage(ids.New("obx_"), endpoint.MerchantId, null, "operator.webhook_endpoint_disabled", $"operator.webhook_endpoint_disabled:{endpoint.Id}:{now.ToUnixTimeMilliseconds()}",
                         Json.Serialize(new { endpoint_id = endpoint.Id, url = endpoint.Url, reason, summary = $"Webhook endpoint {endpoint.Url} was disabled: {reason}." }), now),
-                    cancellationToken);
+                    cancellationToken))
+                {
+                    endpoints.Disabled(endpoint);
+                }
             }
         }
     }
@@ -144,5 +147,32 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
                 Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts }))),
             cancellationToken);
         return status;
+    }
+
+    /// <summary>
+    /// The round's webhook endpoints, read together when it starts. A round with slow receivers can last minutes, so
+    /// an entry older than <see cref="Freshness"/> is read again before a send (a merchant's disable, delete or secret
+    /// rotation counts from then on), and an endpoint this round disabled is disabled for the rest of it.
+    /// </summary>
+    private sealed class RoundEndpoints(IClearflowStore store, TimeProvider clock, IReadOnlyList<WebhookEndpointRecord> read)
+    {
+        private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(5);
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (WebhookEndpointRecord? Endpoint, DateTimeOffset ReadAt)> _byId =
+            new(read.Select(e => KeyValuePair.Create(e.Id, ((WebhookEndpointRecord?)e, clock.GetUtcNow()))), StringComparer.Ordinal);
+
+        public async Task<WebhookEndpointRecord?> GetAsync(string endpointId, CancellationToken cancellationToken)
+        {
+            var now = clock.GetUtcNow();
+            if (_byId.TryGetValue(endpointId, out var entry) && now - entry.ReadAt < Freshness)
+            {
+                return entry.Endpoint;
+            }
+            var endpoint = await store.GetWebhookEndpointAsync(endpointId, cancellationToken);
+            _byId[endpointId] = (endpoint, now);
+            return endpoint;
+        }
+
+        public void Disabled(WebhookEndpointRecord endpoint) => _byId[endpoint.Id] = (endpoint with { Status = "disabled" }, clock.GetUtcNow());
     }
 }

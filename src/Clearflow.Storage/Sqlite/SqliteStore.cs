@@ -42,11 +42,11 @@ public sealed class SqliteStore : SqlStore
         return connection;
     }
 
-    /// <summary>SQLite: the same as any write, through the write gate (one writer at a time).</summary>
     // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY (the extended codes of SQLITE_CONSTRAINT, 19).
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 
+    /// <summary>SQLite: the same as any write, through the write gate (one writer at a time).</summary>
     protected override Task<T> WriteOneAsync<T>(Func<DbConnection, DbTransaction?, Task<T>> work, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => work(connection, transaction), cancellationToken);
 
