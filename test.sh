@@ -21,7 +21,9 @@ fi
 results="$(mktemp -d)"
 # The test hosts append their unhandled request errors (500s) here; printed below if the run fails.
 host_errors="${TMPDIR:-/tmp}/clearflow-test-host-errors.log"
-rm -f "$host_errors"
+# ... and their background workers' warnings (a failed round, an event or task that threw).
+worker_warnings="${TMPDIR:-/tmp}/clearflow-test-worker-warnings.log"
+rm -f "$host_errors" "$worker_warnings"
 trap 'rm -rf "$results"' EXIT
 set +e
 dotnet test Clearflow.slnx --nologo 2>&1 | tee "$results/out.txt" \
@@ -33,9 +35,18 @@ set -e
 awk -F'[:,]' '/(Passed|Failed)! *- *Failed:/ { failed += $2; passed += $4; skipped += $6 }
   END { printf "Tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$results/out.txt"
 [ -d artifacts/screenshots ] && echo "Browser screenshots: artifacts/screenshots/"
+if [ "$status" -ne 0 ]; then
+  echo "Failed tests, with their messages:"
+  { grep -E -A 25 "^\s+Failed [A-Za-z]" "$results/out.txt" || true; } | head -n 300
+fi
 if [ "$status" -ne 0 ] && [ -s "$host_errors" ]; then
   echo "Unhandled errors in the test hosts (500s), first lines of $host_errors:"
   head -n 200 "$host_errors"
+fi
+if [ "$status" -ne 0 ] && [ -s "$worker_warnings" ]; then
+  # Fault-injection tests cause some of these on purpose; compare their times with the failed test's.
+  echo "Background worker warnings in the test hosts ($(grep -cE '^[0-9]{4}-' "$worker_warnings" || true) entries), last lines of $worker_warnings:"
+  tail -n 150 "$worker_warnings"
 fi
 if [ "$status" -eq 0 ] && ! grep -qE "(Passed|Failed)! *- *Failed:" "$results/out.txt"; then
   echo "No test ran." >&2
