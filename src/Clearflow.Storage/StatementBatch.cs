@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Reflection;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Clearflow.Storage;
 
@@ -16,9 +15,10 @@ public readonly record struct Statement(string Sql, object Parameters);
 /// position (<c>@orderId</c> becomes <c>@orderId_3</c>) so statements cannot see each other's values.
 /// For Clearflow's own statements only: parameters must be plain values (string, number, bytes) in
 /// <c>VALUES</c>, <c>SET</c> or <c>COALESCE</c> positions, where PostgreSQL takes a NULL's type from the column
-/// or the other argument (a NULL goes out untyped, so <c>@p IS NULL</c> would not do), and no quoted literal may contain an <c>@</c> (it would be renamed too).
+/// or the other argument (a NULL goes out untyped, so <c>@p IS NULL</c> would not do). An <c>@</c> inside a
+/// <c>'...'</c> literal is text, not a parameter, and is left as it is.
 /// </summary>
-public sealed partial class StatementBatch
+public sealed class StatementBatch
 {
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]> PropertiesOf = new();
 
@@ -29,16 +29,13 @@ public sealed partial class StatementBatch
 
     public void Add(Statement statement)
     {
-        if (HasAtInsideQuotes(statement.Sql))
-        {
-            throw new ArgumentException("A batched statement may not contain '@' inside a quoted literal; pass the value as a parameter.", nameof(statement));
-        }
         var suffix = "_" + (Count++).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var property in PropertiesOf.GetOrAdd(statement.Parameters.GetType(), t => t.GetProperties()))
         {
             _parameters.Add((property.Name + suffix, property.GetValue(statement.Parameters)));
         }
-        _sql.Append(ParameterName().Replace(statement.Sql, match => match.Value + suffix)).Append(";\n");
+        AppendRenamed(statement.Sql, suffix);
+        _sql.Append(";\n");
     }
 
     /// <summary>Runs the statements (if any) in <paramref name="transaction"/> and empties the batch.</summary>
@@ -66,24 +63,33 @@ public sealed partial class StatementBatch
         Count = 0;
     }
 
-    [GeneratedRegex(@"@\w+")]
-    private static partial Regex ParameterName();
-
-    /// <summary>True when an '@' stands inside a '...' literal (a doubled quote inside a literal toggles twice: still inside).</summary>
-    private static bool HasAtInsideQuotes(string sql)
+    /// <summary>
+    /// Appends <paramref name="sql"/> with every parameter name (<c>@</c> and word characters) outside a <c>'...'</c>
+    /// literal followed by <paramref name="suffix"/>. A doubled quote inside a literal toggles twice: still inside.
+    /// </summary>
+    private void AppendRenamed(string sql, string suffix)
     {
         var quoted = false;
-        foreach (var c in sql)
+        for (var i = 0; i < sql.Length; i++)
         {
+            var c = sql[i];
+            _sql.Append(c);
             if (c == '\'')
             {
                 quoted = !quoted;
             }
-            else if (c == '@' && quoted)
+            else if (c == '@' && !quoted)
             {
-                return true;
+                var start = i;
+                while (i + 1 < sql.Length && (char.IsLetterOrDigit(sql[i + 1]) || sql[i + 1] == '_'))
+                {
+                    _sql.Append(sql[++i]);
+                }
+                if (i > start)
+                {
+                    _sql.Append(suffix);
+                }
             }
         }
-        return false;
     }
 }
