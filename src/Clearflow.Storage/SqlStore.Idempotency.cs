@@ -28,22 +28,17 @@ public abstract partial class SqlStore
             merchantId, key, requestHash,
             now = Ms(now), lockedUntil = Ms(now + lockFor), expiresAt = Ms(now + keepFor),
         };
-        // Almost always the key is new: one statement, no transaction around it.
-        var claimed = await WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(ClaimKeySql, parameters, transaction, cancellationToken)), cancellationToken);
-        if (claimed == 1)
-        {
-            return new IdempotencyBegin.Started();
-        }
         // Bounded: each round either decides or removes an expired row that blocked the insert.
         for (var round = 0; round < 3; round++)
         {
+            // Almost always the key is new: one statement, no transaction around it.
+            if (await WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(ClaimKeySql, parameters, transaction, cancellationToken)), cancellationToken) == 1)
+            {
+                return new IdempotencyBegin.Started();
+            }
+            // The key exists: read it and decide in one transaction.
             var decision = await WriteAsync<IdempotencyBegin?>(async (connection, transaction) =>
             {
-                var inserted = await connection.ExecuteAsync(Command(ClaimKeySql, parameters, transaction, cancellationToken));
-                if (inserted == 1)
-                {
-                    return new IdempotencyBegin.Started();
-                }
                 var row = await connection.QuerySingleOrDefaultAsync<IdempotencyRow>(Command(
                     "SELECT request_hash, locked_until, response_status, response_body, expires_at FROM idempotency_keys WHERE merchant_id = @merchantId AND idempotency_key = @key",
                     parameters, transaction, cancellationToken));

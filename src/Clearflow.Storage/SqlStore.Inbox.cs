@@ -56,18 +56,16 @@ public abstract partial class SqlStore
             "SELECT id FROM inbox_events WHERE processed_at IS NULL AND available_at <= @now ORDER BY available_at LIMIT @limit",
             new { now = Ms(now), limit }, null, cancellationToken))], cancellationToken);
 
-    public Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, StepRecord? step, CancellationToken cancellationToken) =>
-        WriteOneAsync(async (connection, transaction) =>
+    public Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, StepRecord? step, CancellationToken cancellationToken)
+    {
+        var both = new StatementBatch();
+        if (step is not null)
         {
-            var both = new StatementBatch();
-            if (step is not null)
-            {
-                both.Add(StepInsert(step));
-            }
-            both.Add(new Statement("UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id", new { id, now = Ms(now), outcome }));
-            await both.ExecuteAsync(connection, transaction, cancellationToken);
-            return true;
-        }, cancellationToken);
+            both.Add(StepInsert(step));
+        }
+        both.Add(new Statement("UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id", new { id, now = Ms(now), outcome }));
+        return WriteBatchAsync(both, cancellationToken);
+    }
 
     public Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(

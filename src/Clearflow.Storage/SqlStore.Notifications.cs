@@ -75,11 +75,16 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<EndpointRow>(Command(
             $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id = @endpointId", new { endpointId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
-    public Task<IReadOnlyList<WebhookEndpointRecord>> GetWebhookEndpointsAsync(IReadOnlyCollection<string> endpointIds, CancellationToken cancellationToken) =>
-        endpointIds.Count == 0 ? Task.FromResult<IReadOnlyList<WebhookEndpointRecord>>([]) : ReadAsync(async connection =>
-            (IReadOnlyList<WebhookEndpointRecord>)[.. (await connection.QueryAsync<EndpointRow>(Command(
-                $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id IN ({InList("id", endpointIds.Count)})", IdParameters("id", endpointIds), null, cancellationToken)))
-                .Select(r => r.ToRecord())], cancellationToken);
+    public async Task<IReadOnlyList<WebhookEndpointRecord>> GetWebhookEndpointsAsync(IReadOnlyCollection<string> endpointIds, CancellationToken cancellationToken)
+    {
+        if (endpointIds.Count == 0)
+        {
+            return [];
+        }
+        var (list, parameters) = IdList(endpointIds);
+        return await ReadAsync(async connection => (IReadOnlyList<WebhookEndpointRecord>)[.. (await connection.QueryAsync<EndpointRow>(Command(
+            $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id IN ({list})", parameters, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+    }
 
     public Task<IReadOnlyList<WebhookEndpointRecord>> ListWebhookEndpointsAsync(string merchantId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<WebhookEndpointRecord>)[.. (await connection.QueryAsync<EndpointRow>(Command(
@@ -133,33 +138,26 @@ public abstract partial class SqlStore
             WHERE dispatched_at IS NULL ORDER BY created_at, id LIMIT @limit
             """, new { limit }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task<IReadOnlyList<OutboxMessage>> GetOutboxMessagesAsync(IReadOnlyCollection<string> outboxIds, CancellationToken cancellationToken) =>
-        outboxIds.Count == 0 ? Task.FromResult<IReadOnlyList<OutboxMessage>>([]) : ReadAsync(async connection =>
-            (IReadOnlyList<OutboxMessage>)[.. (await connection.QueryAsync<OutboxRow>(Command(
-                $"SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE id IN ({InList("id", outboxIds.Count)})",
-                IdParameters("id", outboxIds), null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
-
-    /// <summary><c>@id0, @id1, ...</c>: both dialects take a list of parameters (PostgreSQL has no <c>IN @array</c>).</summary>
-    private static string InList(string prefix, int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => "@" + prefix + i));
-
-    private static DynamicParameters IdParameters(string prefix, IEnumerable<string> ids, object? template = null)
+    public async Task<IReadOnlyList<OutboxMessage>> GetOutboxMessagesAsync(IReadOnlyCollection<string> outboxIds, CancellationToken cancellationToken)
     {
-        var parameters = new DynamicParameters(template);
-        var i = 0;
-        foreach (var id in ids)
+        if (outboxIds.Count == 0)
         {
-            parameters.Add(prefix + i++, id);
+            return [];
         }
-        return parameters;
+        var (list, parameters) = IdList(outboxIds);
+        return await ReadAsync(async connection => (IReadOnlyList<OutboxMessage>)[.. (await connection.QueryAsync<OutboxRow>(Command(
+            $"SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE id IN ({list})",
+            parameters, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
     }
 
     public Task<IReadOnlyList<string>> CommitFanOutsAsync(IReadOnlyList<OutboxFanOut> fanOuts, DateTimeOffset at, CancellationToken cancellationToken) =>
         fanOuts.Count == 0 ? Task.FromResult<IReadOnlyList<string>>([]) : WriteAsync<IReadOnlyList<string>>(async (connection, transaction) =>
         {
             // One statement marks the whole batch; only the messages it marked (not taken by another node) fan out.
+            var (list, parameters) = IdList(fanOuts.Select(f => f.OutboxId), new { at = Ms(at) });
             var marked = (await connection.QueryAsync<string>(Command(
-                $"UPDATE outbox_messages SET dispatched_at = @at WHERE id IN ({InList("id", fanOuts.Count)}) AND dispatched_at IS NULL RETURNING id",
-                IdParameters("id", fanOuts.Select(f => f.OutboxId), new { at = Ms(at) }), transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
+                $"UPDATE outbox_messages SET dispatched_at = @at WHERE id IN ({list}) AND dispatched_at IS NULL RETURNING id",
+                parameters, transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
             var deliveries = new StatementBatch();
             foreach (var d in fanOuts.Where(f => marked.Contains(f.OutboxId)).SelectMany(f => f.Deliveries))
             {
@@ -202,11 +200,7 @@ public abstract partial class SqlStore
         {
             all.Add(TimelineInsert(orderId, entry));
         }
-        return WriteOneAsync(async (connection, transaction) =>
-        {
-            await all.ExecuteAsync(connection, transaction, cancellationToken);
-            return 0;
-        }, cancellationToken);
+        return WriteBatchAsync(all, cancellationToken);
     }
 
     public Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken) =>

@@ -108,29 +108,6 @@ public abstract partial class SqlStore
         return await InsertAllOrNothingAsync(all, cancellationToken);
     }
 
-    /// <summary>
-    /// Runs <paramref name="batch"/> as one command (atomic; ADR 13) and answers false, with nothing written, when its
-    /// first insert finds its row already there. Any unique violation in the batch is read that way, so only the first
-    /// statement may be able to raise one: the statements after it must be updates, inserts without a unique key
-    /// (timeline entries), or inserts with <c>ON CONFLICT DO NOTHING</c> (outbox messages).
-    /// </summary>
-    private async Task<bool> InsertAllOrNothingAsync(StatementBatch batch, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await WriteOneAsync(async (connection, transaction) =>
-            {
-                await batch.ExecuteAsync(connection, transaction, cancellationToken);
-                return true;
-            }, cancellationToken);
-            return true;
-        }
-        catch (DbException ex) when (IsUniqueViolation(ex))
-        {
-            return false;
-        }
-    }
-
     public Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
             $"SELECT {OrderColumns} FROM orders WHERE id = @orderId", new { orderId }, null, cancellationToken)))?.ToRecord(), cancellationToken);

@@ -140,13 +140,13 @@ public abstract partial class SqlStore
                 return (IReadOnlyList<SandboxWebhookRecord>)[];
             }
             // One statement takes them all; a row another sender leased meanwhile is no longer due, and is left out.
+            var (list, parameters) = IdList(due.Select(r => r.DeliveryId), new { leaseEnd = Ms(now + lease), now = Ms(now) });
             var taken = (await connection.QueryAsync<string>(Command(
                 $"""
                 UPDATE sandbox_webhooks SET available_at = @leaseEnd, attempts = attempts + 1
-                WHERE delivery_id IN ({InList("id", due.Count)}) AND delivered_at IS NULL AND available_at <= @now
+                WHERE delivery_id IN ({list}) AND delivered_at IS NULL AND available_at <= @now
                 RETURNING delivery_id
-                """, IdParameters("id", due.Select(r => r.DeliveryId), new { leaseEnd = Ms(now + lease), now = Ms(now) }), transaction, cancellationToken)))
-                .ToHashSet(StringComparer.Ordinal);
+                """, parameters, transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
             return (IReadOnlyList<SandboxWebhookRecord>)[.. due.Where(r => taken.Contains(r.DeliveryId)).Select(r => r.ToRecord() with { Attempts = (int)r.Attempts + 1 })];
         }, cancellationToken);
 

@@ -100,15 +100,13 @@ public abstract partial class SqlStore
     public Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => InsertStepAsync(connection, transaction, step, cancellationToken), cancellationToken);
 
-    public Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken) =>
-        WriteOneAsync(async (connection, transaction) =>
-        {
-            var both = new StatementBatch();
-            both.Add(TimelineInsert(step.OrderId, entry));
-            both.Add(StepInsert(step));
-            await both.ExecuteAsync(connection, transaction, cancellationToken);
-            return true;
-        }, cancellationToken);
+    public Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken)
+    {
+        var both = new StatementBatch();
+        both.Add(TimelineInsert(step.OrderId, entry));
+        both.Add(StepInsert(step));
+        return WriteBatchAsync(both, cancellationToken);
+    }
 
     private static Statement StepInsert(StepRecord step) => new(
         """

@@ -61,6 +61,50 @@ public abstract partial class SqlStore : IClearflowStore
     /// </summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>Sends <paramref name="batch"/> as one command without an explicit transaction: one round trip, all or nothing.</summary>
+    protected Task WriteBatchAsync(StatementBatch batch, CancellationToken cancellationToken) =>
+        WriteOneAsync(async (connection, transaction) =>
+        {
+            await batch.ExecuteAsync(connection, transaction, cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> as one command (atomic; ADR 13) and answers false, with nothing written, when its
+    /// first insert finds its row already there. Any unique violation in the batch is read that way, so only the first
+    /// statement may be able to raise one: the statements after it must be updates, inserts without a unique key
+    /// (timeline entries), or inserts with <c>ON CONFLICT DO NOTHING</c> (outbox messages).
+    /// </summary>
+    protected async Task<bool> InsertAllOrNothingAsync(StatementBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteBatchAsync(batch, cancellationToken);
+            return true;
+        }
+        catch (DbException ex) when (IsUniqueViolation(ex))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// <c>@id0, @id1, ...</c> for an <c>IN (...)</c> list, with the ids as its parameters (added to
+    /// <paramref name="template"/>'s): both dialects take a list of parameters (PostgreSQL has no <c>IN @array</c>).
+    /// </summary>
+    private static (string List, DynamicParameters Parameters) IdList(IEnumerable<string> ids, object? template = null)
+    {
+        var parameters = new DynamicParameters(template);
+        var names = new List<string>();
+        foreach (var id in ids)
+        {
+            var name = "id" + names.Count;
+            names.Add("@" + name);
+            parameters.Add(name, id);
+        }
+        return (string.Join(", ", names), parameters);
+    }
+
     protected async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
