@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
@@ -158,7 +159,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     {
         private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(5);
 
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (WebhookEndpointRecord? Endpoint, DateTimeOffset ReadAt)> _byId =
+        private readonly ConcurrentDictionary<string, (WebhookEndpointRecord? Endpoint, DateTimeOffset ReadAt)> _byId =
             new(read.Select(e => KeyValuePair.Create(e.Id, ((WebhookEndpointRecord?)e, clock.GetUtcNow()))), StringComparer.Ordinal);
 
         public async Task<WebhookEndpointRecord?> GetAsync(string endpointId, CancellationToken cancellationToken)

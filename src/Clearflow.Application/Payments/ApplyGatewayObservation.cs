@@ -78,8 +78,9 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         // The late-success policy decides between a refund and a fulfilment: read it as stored now (uncached, ADR 12).
-        var refundLate = late && MerchantSettings.Parse((await store.GetMerchantUncachedAsync(order.MerchantId, cancellationToken)
-            ?? throw new InvalidOperationException($"Order {order.Id} belongs to missing merchant {order.MerchantId}.")).SettingsJson).LateSuccessPolicy == "refund";
+        var merchant = await store.GetMerchantUncachedAsync(order.MerchantId, cancellationToken)
+            ?? throw new InvalidOperationException($"Order {order.Id} belongs to missing merchant {order.MerchantId}.");
+        var refundLate = late && MerchantSettings.Parse(merchant.SettingsJson).LateSuccessPolicy == "refund";
         var next = refundLate
             ? new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Compensate, "pending", "late success after the order was " + order.Status.ToWire(), 0, now, null, now, null)
             : new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Fulfil, "pending", null, 0, now, null, now, null);

@@ -24,11 +24,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
     public static readonly TimeSpan KeyLock = TimeSpan.FromSeconds(60);
 
     /// <summary>What to send back: the stored body is replayed byte for byte for a repeated key.</summary>
-    public sealed record Reply(int StatusCode, string Body, bool Replayed)
-    {
-        /// <summary>True when the reply was already stored for the key, in the transaction that recorded the attempt.</summary>
-        internal bool Stored { get; init; }
-    }
+    public sealed record Reply(int StatusCode, string Body, bool Replayed);
 
     public sealed record CheckoutView(string Id, string Object, string Status, long Amount, string Currency, string Receipt,
         string Gateway, IReadOnlyDictionary<string, string> Checkout, string ClientSecret, DateTimeOffset CreatedAt);
@@ -62,15 +58,9 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
 
         try
         {
+            // A success has stored its reply for the key (CreateOrResumeAsync).
             var result = await RouteAndCreateAsync(merchantId, idempotencyKey, request, cancellationToken);
-            if (result.IsSuccess)
-            {
-                if (!result.Value!.Stored)
-                {
-                    await store.CompleteIdempotentAsync(merchantId, idempotencyKey, result.Value.StatusCode, result.Value.Body, CancellationToken.None);
-                }
-            }
-            else
+            if (!result.IsSuccess)
             {
                 // The request changed nothing the key should pin: let the merchant retry it with the same key.
                 await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
@@ -191,12 +181,17 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             attempt = new AttemptRecord(ids.New(IdPrefixes.Attempt), order.Id, gateway.Name, payment.GatewayReference, "created", Json.Serialize(payment.Checkout), at, at);
             var reply = ReplyFor(order, attempt);
             // The reply goes with the attempt: one write instead of two on the path every order takes.
-            var stored = await store.AddAttemptAsync(attempt, new TimelineEntry(at, "gateway.payment_created", $"{gateway.Name} payment {payment.GatewayReference} created.",
+            if (await store.AddAttemptAsync(attempt, new TimelineEntry(at, "gateway.payment_created", $"{gateway.Name} payment {payment.GatewayReference} created.",
                 Json.Serialize(new { attempt_id = attempt.Id, gateway_reference = payment.GatewayReference })), at + schedule.DelayAfter(0),
-                new IdempotentReply(merchantId, idempotencyKey, reply.StatusCode, reply.Body), cancellationToken);
-            return reply with { Stored = stored };
+                new IdempotentReply(merchantId, idempotencyKey, reply.StatusCode, reply.Body), cancellationToken))
+            {
+                return reply;
+            }
         }
-        return ReplyFor(order, attempt);
+        // Resumed with its attempt already recorded (or recorded by now): store the reply on its own.
+        var resumedReply = ReplyFor(order, attempt);
+        await store.CompleteIdempotentAsync(merchantId, idempotencyKey, resumedReply.StatusCode, resumedReply.Body, CancellationToken.None);
+        return resumedReply;
     }
 
     private static Reply ReplyFor(OrderRecord order, AttemptRecord attempt)
