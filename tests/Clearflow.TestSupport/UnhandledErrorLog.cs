@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Clearflow.TestSupport;
 
@@ -23,7 +24,7 @@ public sealed class UnhandledErrorLog : ILoggerProvider
         Category => new ToFile(FilePath, LogLevel.Error, categoryName),
         _ when categoryName.StartsWith("Clearflow.Server.Workers.", StringComparison.Ordinal)
             || categoryName.StartsWith("Clearflow.Server.Sandbox.", StringComparison.Ordinal) => new ToFile(WorkerFilePath, LogLevel.Warning, categoryName),
-        _ => NoLogger.Instance,
+        _ => NullLogger.Instance,
     };
 
     public void Dispose()
@@ -45,19 +46,6 @@ public sealed class UnhandledErrorLog : ILoggerProvider
                     File.AppendAllText(path, $"{DateTimeOffset.UtcNow:O} {logLevel} {category}: {formatter(state, exception)}{Environment.NewLine}{exception}{Environment.NewLine}{Environment.NewLine}");
                 }
             }
-        }
-    }
-
-    private sealed class NoLogger : ILogger
-    {
-        public static readonly NoLogger Instance = new();
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => false;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
         }
     }
 }
