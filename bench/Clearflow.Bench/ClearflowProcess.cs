@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Npgsql;
 
 namespace Clearflow.Bench;
 
@@ -55,6 +56,21 @@ public sealed partial class ClearflowProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The test support's connection strings close pooled connections idle for 15 s and cap the pool at 50 (the
+    /// tests create many databases on one server). The server gets Npgsql's pool as shipped instead: with the test
+    /// settings it dropped and reopened about one connection a second under paced load, and a request that has to
+    /// wait for a new PostgreSQL backend lands in the latency tail, which a deployment would not see.
+    /// </summary>
+    private static string WithShippedPool(string database)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(database);
+        builder.Remove("Connection Idle Lifetime");
+        builder.Remove("Connection Pruning Interval");
+        builder.Remove("Maximum Pool Size");
+        return builder.ConnectionString;
+    }
+
     public static async Task<ClearflowProcess> StartAsync(string database)
     {
         var program = Path.Combine(AppContext.BaseDirectory, "clearflow.dll");
@@ -69,7 +85,7 @@ public sealed partial class ClearflowProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.Environment["Urls"] = baseAddress.ToString().TrimEnd('/');
-        start.Environment["Clearflow__Database"] = database;
+        start.Environment["Clearflow__Database"] = WithShippedPool(database);
         start.Environment["Clearflow__DataDirectory"] = dataDirectory;
         // The benchmark's merchant endpoint is on loopback; production refuses internal addresses (SSRF guard).
         start.Environment["Clearflow__Notifications__AllowPrivateTargets"] = "true";

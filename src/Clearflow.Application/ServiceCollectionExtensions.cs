@@ -22,6 +22,7 @@ public static class ServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IdGenerator>();
+        services.AddSingleton(sp => new BackgroundAdmission(sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<CreateMerchant>();
         services.AddScoped<IssueApiKey>();
         services.AddScoped<AuthenticateApiKey>();

@@ -14,7 +14,7 @@ namespace Clearflow.Application.Notifications;
 /// three days is disabled and the merchant's operators are told. The delivery id is the <c>webhook-id</c>,
 /// the same on every retry and replay, so receivers can drop repeats.
 /// </summary>
-public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender webhooks, IEmailSender email, ITextMessageSender texts, IPipelineFaults faults, IdGenerator ids, TimeProvider clock)
+public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender webhooks, IEmailSender email, ITextMessageSender texts, IPipelineFaults faults, BackgroundAdmission admission, IdGenerator ids, TimeProvider clock)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
@@ -32,9 +32,13 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             await store.GetWebhookEndpointsAsync([.. due.Where(d => d.Channel == "webhook").Select(d => d.Target).Distinct()], cancellationToken));
         // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (delivery, ct) => await DeliverAsync(delivery,
-                messages.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
-                endpoints, ct));
+            async (delivery, ct) =>
+            {
+                using var turn = await admission.WaitTurnAsync(delivery.CreatedAt, ct);
+                await DeliverAsync(delivery,
+                    messages.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
+                    endpoints, ct);
+            });
         return due.Count;
     }
 

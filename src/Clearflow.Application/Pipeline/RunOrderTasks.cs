@@ -1,4 +1,5 @@
 using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
 
 namespace Clearflow.Application.Pipeline;
 
@@ -7,7 +8,7 @@ namespace Clearflow.Application.Pipeline;
 /// back) and runs each as its step. A step that throws is left to its lease and retried; the step's own
 /// records (task status, refund key, fulfilment id) make sure a finished effect is never repeated.
 /// </summary>
-public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, CompensateOrder compensate, TimeProvider clock)
+public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, CompensateOrder compensate, BackgroundAdmission admission, TimeProvider clock)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
@@ -25,6 +26,7 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
         // its fulfil is finished), and every effect is guarded in storage, so they may run side by side.
         await Parallel.ForEachAsync(tasks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (task, ct) =>
         {
+            using var turn = await admission.WaitTurnAsync(task.CreatedAt, ct);
             try
             {
                 _ = task.Kind switch

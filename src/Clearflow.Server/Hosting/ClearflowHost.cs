@@ -104,6 +104,7 @@ public static class ClearflowHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseRequestPrecedence();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
