@@ -4,10 +4,11 @@ namespace Clearflow.Application.Common;
 
 /// <summary>
 /// Gives requests someone is waiting on precedence over background work on a busy machine. Each item of the
-/// workers that run many at once (a pipeline task, a notification delivery, an inbox event) takes a turn here
-/// before it starts. While no request waits for its answer, every item starts at once. While requests wait,
-/// only <see cref="ItemsWhileRequestsWait"/> items run at a time and the others wait until the requests are
-/// answered or an item finishes, never longer than <see cref="LongestWait"/>. An item already
+/// workers that run many at once (a pipeline task, a notification delivery) takes a turn here before it starts.
+/// Inbox events do not: a customer is watching for the status they decide, so they count as waited on.
+/// While no request waits for its answer, every item starts at once. While requests wait, only
+/// <see cref="ItemsWhileRequestsWait"/> items run at a time and the others wait until the requests are answered
+/// or an item finishes, never longer than <see cref="LongestWait"/>. An item already
 /// <see cref="LateAfter"/> late is never held back: under sustained overload background work competes as before,
 /// instead of falling further and further behind. See ADR 14.
 /// </summary>
@@ -24,7 +25,7 @@ public sealed class BackgroundAdmission(TimeProvider clock, int itemsWhileReques
     /// <summary>The longest an item is held back; past it, it starts whatever is waiting.</summary>
     public static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>An item this long past its due time starts at once (normally an item is done within ~150 ms).</summary>
+    /// <summary>An item this long past its due time starts at once (normally an item is done within ~150 ms of being due).</summary>
     public static readonly TimeSpan LateAfter = TimeSpan.FromSeconds(1);
 
     private int _waitingRequests;

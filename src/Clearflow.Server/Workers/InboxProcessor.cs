@@ -1,19 +1,17 @@
 using System.Threading.Channels;
 using Clearflow.Application.Abstractions;
-using Clearflow.Application.Common;
 using Clearflow.Application.Payments;
 
 namespace Clearflow.Server.Workers;
 
-/// <summary>In-process wake-up for the inbox processor: a bounded channel of event ids, with when each was signalled.</summary>
-public sealed class InboxSignal(TimeProvider clock) : IInboxSignal
+/// <summary>In-process wake-up for the inbox processor: a bounded channel of event ids.</summary>
+public sealed class InboxSignal : IInboxSignal
 {
-    private readonly Channel<(string Id, DateTimeOffset At)> _channel =
-        Channel.CreateBounded<(string, DateTimeOffset)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<string> _channel = Channel.CreateBounded<string>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public void Notify(string inboxEventId) => _channel.Writer.TryWrite((inboxEventId, clock.GetUtcNow()));
+    public void Notify(string inboxEventId) => _channel.Writer.TryWrite(inboxEventId);
 
-    public ChannelReader<(string Id, DateTimeOffset At)> Reader => _channel.Reader;
+    public ChannelReader<string> Reader => _channel.Reader;
 }
 
 /// <summary>
@@ -21,7 +19,7 @@ public sealed class InboxSignal(TimeProvider clock) : IInboxSignal
 /// few seconds so that events stored by another node, deferred ones, or ones a crash interrupted are
 /// never left behind. The signal is only a shortcut; the sweep is what guarantees progress.
 /// </summary>
-public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal signal, BackgroundAdmission admission, TimeProvider clock, ILogger<InboxProcessor> logger) : BackgroundService
+public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal signal, TimeProvider clock, ILogger<InboxProcessor> logger) : BackgroundService
 {
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(2);
 
@@ -35,9 +33,9 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
     {
         try
         {
-            await foreach (var (id, signalledAt) in signal.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var id in signal.Reader.ReadAllAsync(stoppingToken))
             {
-                await ProcessAsync(id, signalledAt, stoppingToken);
+                await ProcessAsync(id, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -58,7 +56,7 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
                     var due = await scope.ServiceProvider.GetRequiredService<IInboxStore>().ListDueInboxEventIdsAsync(clock.GetUtcNow(), 100, stoppingToken);
                     foreach (var id in due)
                     {
-                        await ProcessAsync(id, DateTimeOffset.MinValue, stoppingToken); // what the sweep finds is late by definition
+                        await ProcessAsync(id, stoppingToken);
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -72,11 +70,10 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
         }
     }
 
-    private async Task ProcessAsync(string inboxEventId, DateTimeOffset dueSince, CancellationToken stoppingToken)
+    private async Task ProcessAsync(string inboxEventId, CancellationToken stoppingToken)
     {
         try
         {
-            using var turn = await admission.WaitTurnAsync(dueSince, stoppingToken);
             using var scope = scopes.CreateScope();
             var outcome = await scope.ServiceProvider.GetRequiredService<ProcessInboxEvent>().HandleAsync(inboxEventId, stoppingToken);
             if (outcome is not null)
