@@ -8,8 +8,10 @@ namespace Clearflow.Application.Payments;
 
 /// <summary>
 /// Decides and applies what a gateway says about a payment, whoever heard it (webhook, callback's
-/// status fetch, poller, end-of-day sweep, operator re-check). The conditional update may lose a race
-/// with another signal; then the order is read again and the decision made anew against what won.
+/// status fetch, poller, end-of-day sweep, operator re-check). The conditional update is guarded by exactly
+/// the status the decision was made on, so it loses a race with any other signal that moved the order since
+/// (even one the decision would survive, such as created -> pending before a success): then the order is read
+/// again and the decision made anew against what won, and the timeline's "from" is always the status it left.
 /// </summary>
 public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator ids, TimeProvider clock)
 {
@@ -30,8 +32,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                     return "ignored: " + ignore.Reason;
 
                 case OutcomeDecision.Review review:
-                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.PredecessorsOf(OrderStatus.RequiresReview),
-                            OrderStatus.RequiresReview, review.Reason, null, attempt.Id, null,
+                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, [order.Status], OrderStatus.RequiresReview, review.Reason, null, attempt.Id, null,
                             new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> requires_review: {review.Reason} ({source}).",
                                 Json.Serialize(new { from = order.Status.ToWire(), to = "requires_review", reason = review.Reason })))
                         {
@@ -49,7 +50,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                     {
                         message += " The customer's money moved after the order was closed: flagged for compensation.";
                     }
-                    var transition = new StatusTransition(order.Id, move.From, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
+                    var transition = new StatusTransition(order.Id, [order.Status], move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
                         new TimelineEntry(now, move.IsLateSuccess ? "status.late_success" : "status.changed", message,
                             Json.Serialize(new { from = order.Status.ToWire(), to = move.To.ToWire(), reason = move.Reason, late_success = move.IsLateSuccess })))
                     {

@@ -43,19 +43,19 @@ public static class OutcomeDecider
         }
         if (target == OrderStatus.Succeeded && OrderStateMachine.LateSuccessPredecessors.Contains(current))
         {
-            return new OutcomeDecision.Move(OrderStatus.Succeeded, OrderStateMachine.LateSuccessPredecessors,
+            return new OutcomeDecision.Move(OrderStatus.Succeeded,
                 $"late success: gateway reports success after the order was {current.ToWire()}", IsLateSuccess: true);
         }
         if (target == OrderStatus.Succeeded)
         {
             return OrderStateMachine.CanMove(current, OrderStatus.Succeeded)
-                ? new OutcomeDecision.Move(OrderStatus.Succeeded, OrderStateMachine.SuccessPredecessors, "gateway reports success", false)
+                ? new OutcomeDecision.Move(OrderStatus.Succeeded, "gateway reports success", false)
                 : new OutcomeDecision.Ignore($"success reported while order is {current.ToWire()}");
         }
 
         var to = target.Value;
         return OrderStateMachine.CanMove(current, to)
-            ? new OutcomeDecision.Move(to, OrderStateMachine.PredecessorsOf(to), $"gateway reports {to.ToWire()}", false)
+            ? new OutcomeDecision.Move(to, $"gateway reports {to.ToWire()}", false)
             : new OutcomeDecision.Ignore($"{to.ToWire()} would move the order backwards from {current.ToWire()}");
     }
 

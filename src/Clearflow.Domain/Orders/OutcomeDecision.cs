@@ -6,10 +6,10 @@ public abstract record OutcomeDecision
     private OutcomeDecision() { }
 
     /// <summary>
-    /// Move to <paramref name="To"/>, but only from one of <paramref name="From"/>: the set storage
-    /// puts in its conditional update.
+    /// Move to <paramref name="To"/> from the status the decision was made on (the caller guards its
+    /// conditional update with exactly that status, so what it records as "from" is true).
     /// </summary>
-    public sealed record Move(OrderStatus To, IReadOnlyList<OrderStatus> From, string Reason, bool IsLateSuccess) : OutcomeDecision;
+    public sealed record Move(OrderStatus To, string Reason, bool IsLateSuccess) : OutcomeDecision;
 
     /// <summary>Record on the timeline and change nothing.</summary>
     public sealed record Ignore(string Reason) : OutcomeDecision;
