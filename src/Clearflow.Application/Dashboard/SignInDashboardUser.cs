@@ -4,9 +4,10 @@ using Clearflow.Application.Common;
 namespace Clearflow.Application.Dashboard;
 
 /// <summary>
-/// Checks a dashboard sign-in. Unknown email and wrong password answer alike (and take alike: a missing
-/// user is checked against a throwaway hash), so accounts cannot be discovered. Five failures in a row
-/// lock the account for fifteen minutes.
+/// Checks a dashboard sign-in. Unknown email, wrong password and locked account answer alike (and take
+/// alike: a missing user is checked against a throwaway hash, a locked one against its own), so accounts
+/// cannot be discovered: only existing accounts can be locked, so a distinct "locked" answer would tell which
+/// emails exist. Five failures in a row lock the account for fifteen minutes; the one answer says so.
 /// </summary>
 public sealed class SignInDashboardUser(IDashboardStore store, IPasswordHashing hashing, TimeProvider clock)
 {
@@ -28,8 +29,8 @@ public sealed class SignInDashboardUser(IDashboardStore store, IPasswordHashing 
         }
         if (user.LockedUntil is { } until && until > now)
         {
-            return new Problem(423, "account-locked", "This account is locked.",
-                $"Too many failed sign-ins. Try again after {until:yyyy-MM-dd HH:mm} UTC, or ask an admin.");
+            hashing.Verify(user.PasswordHash, password ?? "", out _); // even the right password is refused while locked
+            return Invalid();
         }
         if (!hashing.Verify(user.PasswordHash, password ?? "", out _))
         {
@@ -41,5 +42,6 @@ public sealed class SignInDashboardUser(IDashboardStore store, IPasswordHashing 
         return new OperatorIdentity(user.Id, user.Email, user.MerchantId, user.Role);
     }
 
-    private static Problem Invalid() => new(401, "invalid-credentials", "Sign-in failed.", "The email or the password is wrong.");
+    private static Problem Invalid() => new(401, "invalid-credentials", "Sign-in failed.",
+        $"The email or the password is wrong, or the account is locked: after {MaxFailures} failed sign-ins in a row it is locked for {LockDuration.TotalMinutes:0} minutes.");
 }
