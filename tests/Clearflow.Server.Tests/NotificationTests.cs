@@ -112,6 +112,41 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
     }
 
     [Fact]
+    public async Task A_delivery_round_reads_an_endpoint_again_once_its_copy_is_5_s_old_and_sends_nothing_to_a_deleted_one()
+    {
+        var (host, clock) = await StartAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        using var client = host.CreateClient();
+        var endpointId = (await AddEndpointAsync(client, merchant.Url, "order.created")).GetProperty("id").GetString()!;
+        var orders = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            orders.Add(Api.Id(await Api.CreateOrderAsync(client))); // 12 deliveries for one round, which sends 8 at a time
+        }
+        // While the first request waits for its answer, the merchant deletes the endpoint and the round's clock
+        // moves 6 s on; no request is answered before that, so every delivery started later finds its copy old.
+        var deletion = new Lazy<Task>(async () =>
+        {
+            using var deleted = await client.DeleteAsync($"/v1/webhook-endpoints/{endpointId}");
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+            clock.Advance(TimeSpan.FromSeconds(6));
+        });
+        merchant.BeforeAnswer = () => deletion.Value;
+
+        Assert.Empty(await RunNotificationsAsync(host));
+
+        var statuses = new List<string>();
+        foreach (var orderId in orders)
+        {
+            var notifications = await client.GetFromJsonAsync<JsonElement[]>($"/v1/orders/{orderId}/notifications") ?? [];
+            statuses.Add(Assert.Single(notifications).GetProperty("status").GetString()!);
+        }
+        Assert.InRange(merchant.Requests.Count, 1, 8);
+        Assert.Equal(merchant.Requests.Count, statuses.Count(s => s == "delivered"));
+        Assert.Equal(12 - merchant.Requests.Count, statuses.Count(s => s == "abandoned"));
+    }
+
+    [Fact]
     public async Task A_crash_after_sending_resends_with_the_same_webhook_id_and_nothing_more()
     {
         var crash = new CrashOnce("notify.sent");

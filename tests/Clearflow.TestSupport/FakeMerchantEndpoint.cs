@@ -21,6 +21,9 @@ public sealed class FakeMerchantEndpoint : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>Runs for each request after it is recorded and before it is answered (to act while the sender waits).</summary>
+    public Func<Task>? BeforeAnswer { get; set; }
+
     private FakeMerchantEndpoint(WebApplication app) => _app = app;
 
     public static async Task<FakeMerchantEndpoint> StartAsync()
@@ -35,6 +38,10 @@ public sealed class FakeMerchantEndpoint : IAsyncDisposable
             using var reader = new StreamReader(request.Body);
             endpoint.Requests.Enqueue(new Received(request.Headers["webhook-id"], request.Headers["webhook-timestamp"], request.Headers["webhook-signature"],
                 await reader.ReadToEndAsync()));
+            if (endpoint.BeforeAnswer is { } before)
+            {
+                await before();
+            }
             return Results.StatusCode(endpoint._script.TryDequeue(out var status) ? status : 200);
         });
         await app.StartAsync();
