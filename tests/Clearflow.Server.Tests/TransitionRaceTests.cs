@@ -1,4 +1,3 @@
-using System.Reflection;
 using Clearflow.Application.Abstractions;
 using Clearflow.Application.Payments;
 using Clearflow.Domain.Orders;
@@ -25,8 +24,8 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
 
         // The real store, except that right after the success's first read of the order (still 'created'), a
         // pending webhook's transition commits: the race two webhooks processed side by side can produce.
-        var racing = StoreWithARace.Wrap(host.Store, async store => await store.TryTransitionAsync(new StatusTransition(orderId, [OrderStatus.Created], OrderStatus.Pending,
-            "gateway reports pending", null, attempt.Id, "pending",
+        var racing = AfterCall<IClearflowStore>.Wrap(host.Store, nameof(IClearflowStore.GetOrderAsync), () => host.Store.TryTransitionAsync(new StatusTransition(orderId,
+            [OrderStatus.Created], OrderStatus.Pending, "gateway reports pending", null, attempt.Id, "pending",
             new TimelineEntry(DateTimeOffset.UtcNow, "status.changed", "created -> pending: gateway reports pending (the racing webhook).", null)), default));
         using var scope = host.Services.CreateScope();
         var apply = ActivatorUtilities.CreateInstance<ApplyGatewayObservation>(scope.ServiceProvider, racing);
@@ -43,39 +42,6 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
         Assert.Equal(2, moves.Count);
         Assert.StartsWith("created -> pending", moves[0]);
         Assert.StartsWith("pending -> succeeded", moves[1]);
-    }
-
-    /// <summary>The real store with one extra write run right after the first order read returns.</summary>
-    public class StoreWithARace : DispatchProxy
-    {
-        private IClearflowStore _inner = null!;
-        private Func<IClearflowStore, Task> _race = null!;
-        private int _raced;
-
-        public static IClearflowStore Wrap(IClearflowStore inner, Func<IClearflowStore, Task> race)
-        {
-            var proxy = Create<IClearflowStore, StoreWithARace>();
-            var self = (StoreWithARace)(object)proxy;
-            (self._inner, self._race) = (inner, race);
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            var result = targetMethod!.Invoke(_inner, args);
-            if (targetMethod.Name == nameof(IClearflowStore.GetOrderAsync) && Interlocked.Exchange(ref _raced, 1) == 0)
-            {
-                return RaceAfterAsync((Task<OrderRecord?>)result!);
-            }
-            return result;
-        }
-
-        private async Task<OrderRecord?> RaceAfterAsync(Task<OrderRecord?> read)
-        {
-            var order = await read;
-            await _race(_inner);
-            return order;
-        }
     }
 }
 
