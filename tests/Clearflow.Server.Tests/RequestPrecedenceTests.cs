@@ -1,3 +1,4 @@
+using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
 using Clearflow.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,6 +15,10 @@ public sealed class BackgroundAdmissionTests
 
     private static BackgroundAdmission Admission(int itemsWhileRequestsWait, TimeSpan longestWait) =>
         new(new FakeTimeProvider(Now), itemsWhileRequestsWait, longestWait, lateAfter: TimeSpan.FromSeconds(1));
+
+    /// <summary>Asks for a turn and lets it wait (an item due now unless said otherwise).</summary>
+    private static Task<BackgroundAdmission.Turn> Waiting(BackgroundAdmission admission, DateTimeOffset? dueSince = null, CancellationToken cancellationToken = default) =>
+        admission.WaitTurnAsync(dueSince ?? Now, cancellationToken).AsTask();
 
     /// <summary>A request waits and two items run: a limit of two is reached.</summary>
     private static async Task<(BackgroundAdmission.Turn First, BackgroundAdmission.Turn Second)> AtTheLimitAsync(BackgroundAdmission admission)
@@ -41,7 +46,7 @@ public sealed class BackgroundAdmissionTests
     {
         var admission = Admission(2, Patient);
         await AtTheLimitAsync(admission); // each test has its own admission: turns left running end with it
-        var third = admission.WaitTurnAsync(Now, CancellationToken.None).AsTask();
+        var third = Waiting(admission);
         await Task.Delay(100);
         Assert.False(third.IsCompleted);
 
@@ -55,8 +60,8 @@ public sealed class BackgroundAdmissionTests
     {
         var admission = Admission(2, Patient);
         var (first, _) = await AtTheLimitAsync(admission);
-        var third = admission.WaitTurnAsync(Now, CancellationToken.None).AsTask();
-        var fourth = admission.WaitTurnAsync(Now, CancellationToken.None).AsTask();
+        var third = Waiting(admission);
+        var fourth = Waiting(admission);
         await Task.Delay(100);
         Assert.False(third.IsCompleted || fourth.IsCompleted);
 
@@ -76,7 +81,7 @@ public sealed class BackgroundAdmissionTests
     {
         var admission = Admission(2, TimeSpan.FromMilliseconds(200));
         await AtTheLimitAsync(admission);
-        var third = admission.WaitTurnAsync(Now, CancellationToken.None).AsTask();
+        var third = Waiting(admission);
         Assert.False(third.IsCompleted);
         using var started = await third.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(3, admission.RunningItems);
@@ -87,7 +92,7 @@ public sealed class BackgroundAdmissionTests
     {
         var admission = Admission(2, Patient);
         var (first, _) = await AtTheLimitAsync(admission);
-        var onTime = admission.WaitTurnAsync(Now.AddMilliseconds(-999), CancellationToken.None).AsTask();
+        var onTime = Waiting(admission, Now.AddMilliseconds(-999));
         var late = admission.WaitTurnAsync(Now.AddSeconds(-1), CancellationToken.None);
         Assert.True(late.IsCompletedSuccessfully);
         Assert.False(onTime.IsCompleted);
@@ -103,7 +108,7 @@ public sealed class BackgroundAdmissionTests
         admission.RequestReceived();
         using var first = await admission.WaitTurnAsync(Now, CancellationToken.None);
         using var stopping = new CancellationTokenSource();
-        var second = admission.WaitTurnAsync(Now, stopping.Token).AsTask();
+        var second = Waiting(admission, cancellationToken: stopping.Token);
         await stopping.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, admission.RunningItems);
@@ -117,7 +122,18 @@ public abstract class RequestPrecedenceTests(ServerEnvironment environment, Stor
     public async Task A_request_counts_as_waiting_until_its_response_starts_and_a_live_stream_only_until_its_first_event()
     {
         var gate = new GatewayGate { Hold = true };
-        var host = await environment.StartExtraHostAsync(kind, services => GatewayGate.Install(services, gate));
+        int? waitingInsideTheSandboxApi = null;
+        var host = await environment.StartExtraHostAsync(kind, services =>
+        {
+            GatewayGate.Install(services, gate);
+            // Look at the count while the sandbox's own API serves the order's gateway call.
+            services.AddSingleton<ISandboxStore>(sp => AfterCall<ISandboxStore>.Wrap(sp.GetRequiredService<IClearflowStore>(), nameof(ISandboxStore.InsertSandboxOrderAsync),
+                () =>
+                {
+                    waitingInsideTheSandboxApi = sp.GetRequiredService<BackgroundAdmission>().WaitingRequests;
+                    return Task.CompletedTask;
+                }));
+        });
         var admission = host.Services.GetRequiredService<BackgroundAdmission>();
         using var client = host.CreateClient();
 
@@ -128,6 +144,7 @@ public abstract class RequestPrecedenceTests(ServerEnvironment environment, Stor
         using var created = await creating;
         created.EnsureSuccessStatusCode();
         Assert.Equal(0, admission.WaitingRequests);
+        Assert.Equal(1, waitingInsideTheSandboxApi); // the order's request, not the sandbox API call inside it (a stand-in for a remote gateway)
 
         var order = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.Clone();
         var (response, events) = await LiveStatusTests.OpenAsync(host, order);

@@ -18,12 +18,15 @@ public static class SandboxSite
     public static IEndpointRouteBuilder MapSandboxSite(this IEndpointRouteBuilder routes)
     {
         var sandbox = routes.MapGroup("/sandbox").WithTags("Sandbox gateway").AllowAnonymous();
-        sandbox.MapPost("/api/orders", CreateOrderAsync).WithSummary("Sandbox API: create a gateway order (called by the connector)");
-        sandbox.MapGet("/api/orders/{id}", GetOrderAsync).WithSummary("Sandbox API: order status (called by the connector)");
-        sandbox.MapPost("/api/orders/{id}/refunds", CreateRefundAsync).WithSummary("Sandbox API: refund (refund_id is the idempotency key)");
-        sandbox.MapGet("/api/refunds/{id}", GetRefundAsync).WithSummary("Sandbox API: refund status");
-        sandbox.MapGet("/api/orders/{id}/refunds", ListRefundsAsync).WithSummary("Sandbox API: the refunds of an order");
-        sandbox.MapGet("/api/orders/{id}/webhooks", ListWebhooksAsync).WithSummary("Sandbox API: the webhooks sent for an order and how they were answered");
+        // The gateway's server-to-server API stands in for a gateway that runs elsewhere, and Clearflow's own
+        // background work calls it: its requests do not hold background work back (ADR 14).
+        var api = sandbox.MapGroup("/api").NotWaitedOn();
+        api.MapPost("/orders", CreateOrderAsync).WithSummary("Sandbox API: create a gateway order (called by the connector)");
+        api.MapGet("/orders/{id}", GetOrderAsync).WithSummary("Sandbox API: order status (called by the connector)");
+        api.MapPost("/orders/{id}/refunds", CreateRefundAsync).WithSummary("Sandbox API: refund (refund_id is the idempotency key)");
+        api.MapGet("/refunds/{id}", GetRefundAsync).WithSummary("Sandbox API: refund status");
+        api.MapGet("/orders/{id}/refunds", ListRefundsAsync).WithSummary("Sandbox API: the refunds of an order");
+        api.MapGet("/orders/{id}/webhooks", ListWebhooksAsync).WithSummary("Sandbox API: the webhooks sent for an order and how they were answered");
         sandbox.MapGet("/checkout/{id}", CheckoutPageAsync).WithSummary("The hosted checkout page");
         sandbox.MapPost("/orders/{id}/behaviour", SetBehaviourAsync)
             .WithSummary("Script the next status queries to fail: {\"status_failures\": N, \"status_failure_mode\": \"error\" (503) | \"timeout\" (no answer)}");
