@@ -19,7 +19,7 @@ public class AfterCall<T> : DispatchProxy where T : class
     /// <param name="method">an async method of <typeparamref name="T"/> returning <c>Task&lt;TResult&gt;</c></param>
     public static T Wrap(T inner, string method, Func<Task> hook)
     {
-        if (!typeof(T).GetMethods().Any(m => m.Name == method && m.ReturnType.IsGenericType && m.ReturnType.GetGenericTypeDefinition() == typeof(Task<>)))
+        if (!typeof(T).GetInterfaces().Prepend(typeof(T)).SelectMany(i => i.GetMethods()).Any(m => m.Name == method && m.ReturnType.IsGenericType && m.ReturnType.GetGenericTypeDefinition() == typeof(Task<>)))
         {
             throw new ArgumentException($"{typeof(T).Name} has no method {method} returning Task<TResult>.", nameof(method));
         }
