@@ -26,7 +26,15 @@ public abstract class DemoShopBrowserTests(ServerEnvironment environment, StoreK
         await Assertions.Expect(page.GetByTestId("price")).ToHaveTextAsync("₹499.00");
         await page.GetByTestId("pay").ClickAsync();
 
-        await page.WaitForURLAsync("**/sandbox/checkout/**");
+        try
+        {
+            await page.WaitForURLAsync("**/sandbox/checkout/**");
+        }
+        catch (TimeoutException ex)
+        {
+            // The shop shows why it did not start the payment (a problem detail from the API): say so.
+            throw new TimeoutException($"No sandbox checkout within 20 s; the shop page at {page.Url} says: '{await page.Locator("#error").TextContentAsync()}'.", ex);
+        }
         await Assertions.Expect(page.GetByTestId("amount")).ToHaveTextAsync("INR 499.00");
         await page.GetByRole(AriaRole.Button, new() { Name = button }).ClickAsync();
 
