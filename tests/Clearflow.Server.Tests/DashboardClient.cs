@@ -90,5 +90,12 @@ public sealed partial class DashboardClient : IDisposable
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 
+    /// <summary>The error message a page shows (its <c>flash error</c> box).</summary>
+    public static string ErrorShown(string html) =>
+        ErrorPattern().Match(html) is { Success: true } match ? match.Groups[1].Value : throw new InvalidOperationException("The page shows no error.");
+
+    [GeneratedRegex("<div class=\"flash error\" role=\"alert\">(.*?)</div>", RegexOptions.Singleline)]
+    private static partial Regex ErrorPattern();
+
     public void Dispose() => _http.Dispose();
 }

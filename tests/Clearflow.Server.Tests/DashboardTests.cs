@@ -33,10 +33,10 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
 
         using var wrong = await browser.SignInAsync(emails[DashboardRoles.Operator], "not the password");
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-        Assert.Contains("The email or the password is wrong", ErrorShown(await wrong.Content.ReadAsStringAsync()));
+        Assert.Contains("The email or the password is wrong", DashboardClient.ErrorShown(await wrong.Content.ReadAsStringAsync()));
         using var unknown = await browser.SignInAsync("nobody@example.com");
         Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
-        Assert.Equal(ErrorShown(await wrong.Content.ReadAsStringAsync()), ErrorShown(await unknown.Content.ReadAsStringAsync()));
+        Assert.Equal(DashboardClient.ErrorShown(await wrong.Content.ReadAsStringAsync()), DashboardClient.ErrorShown(await unknown.Content.ReadAsStringAsync()));
 
         using var right = await browser.SignInAsync(emails[DashboardRoles.Operator]);
         Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
@@ -62,15 +62,9 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
         // would tell that the account exists, as only existing accounts can be locked).
         using var locked = await other.SignInAsync(emails[DashboardRoles.Viewer]);
         Assert.Equal(HttpStatusCode.Unauthorized, locked.StatusCode);
-        Assert.Equal(ErrorShown(await unknown.Content.ReadAsStringAsync()), ErrorShown(await locked.Content.ReadAsStringAsync()));
-        Assert.Contains("locked for 15 minutes", ErrorShown(await locked.Content.ReadAsStringAsync()));
+        Assert.Equal(DashboardClient.ErrorShown(await unknown.Content.ReadAsStringAsync()), DashboardClient.ErrorShown(await locked.Content.ReadAsStringAsync()));
+        Assert.Contains("locked for 15 minutes", DashboardClient.ErrorShown(await locked.Content.ReadAsStringAsync()));
     }
-
-    /// <summary>The error message the sign-in page shows.</summary>
-    private static string ErrorShown(string html) =>
-        System.Text.RegularExpressions.Regex.Match(html, "<div class=\"flash error\" role=\"alert\">(.*?)</div>", System.Text.RegularExpressions.RegexOptions.Singleline) is { Success: true } m
-            ? m.Groups[1].Value
-            : throw new Xunit.Sdk.XunitException("The page shows no error.");
 
     [Fact]
     public async Task Forms_without_the_anti_forgery_token_are_refused()
