@@ -90,6 +90,12 @@ public static class Api
     public static IEnumerable<string> TimelineKinds(JsonElement order) =>
         order.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("kind").GetString()!);
 
+    /// <summary>The order's status moves as its timeline words them ("pending -> succeeded: ..."), oldest first.</summary>
+    public static List<string> StatusMoves(JsonElement order) =>
+        [.. order.GetProperty("timeline").EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "status.changed")
+            .Select(e => e.GetProperty("message").GetString()!)];
+
     /// <summary>The sandbox's record of webhooks sent for an order, with the status codes Clearflow answered.</summary>
     public static async Task<JsonElement[]> SandboxWebhooksAsync(ClearflowTestHost host, JsonElement order)
     {

@@ -127,7 +127,7 @@ public abstract class RequestPrecedenceTests(ServerEnvironment environment, Stor
         {
             GatewayGate.Install(services, gate);
             // Look at the count while the sandbox's own API serves the order's gateway call.
-            services.AddSingleton<ISandboxStore>(sp => AfterCall<ISandboxStore>.Wrap(sp.GetRequiredService<IClearflowStore>(), nameof(ISandboxStore.InsertSandboxOrderAsync),
+            services.AddSingleton<ISandboxStore>(sp => CallHook<ISandboxStore>.After(sp.GetRequiredService<IClearflowStore>(), nameof(ISandboxStore.InsertSandboxOrderAsync),
                 () =>
                 {
                     waitingInsideTheSandboxApi = sp.GetRequiredService<BackgroundAdmission>().WaitingRequests;

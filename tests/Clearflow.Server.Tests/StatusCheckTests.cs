@@ -2,9 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Clearflow.Application.Abstractions;
 using Clearflow.Application.Checks;
 using Clearflow.Application.Common;
 using Clearflow.Application.Reports;
+using Clearflow.Domain.Orders;
 using Clearflow.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -151,17 +153,20 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
         Assert.Equal("pending", (await Api.GetOrderAsync(client, Api.Id(pendingAtGateway))).GetProperty("status").GetString());
     }
 
+    private static async Task UseMaxAgeOfOneHourAsync(HttpClient client)
+    {
+        using var put = await client.PutAsync("/v1/merchant/settings", new StringContent(
+            """{"status_checks":{"intervals":["00:01:00"],"repeat_every":"00:15:00","max_age":"01:00:00","expire_unpaid_after":"00:30:00"}}""",
+            Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+    }
+
     [Fact]
     public async Task At_its_maximum_age_an_order_goes_to_review_with_the_reason_and_operators_are_notified()
     {
         var (host, clock) = await StartAsync();
         using var client = host.CreateClient();
-        using (var put = await client.PutAsync("/v1/merchant/settings", new StringContent(
-                   """{"status_checks":{"intervals":["00:01:00"],"repeat_every":"00:15:00","max_age":"01:00:00","expire_unpaid_after":"00:30:00"}}""",
-                   Encoding.UTF8, "application/json")))
-        {
-            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-        }
+        await UseMaxAgeOfOneHourAsync(client);
         var order = await Api.CreateOrderAsync(client);
         await Api.CompleteCheckoutAsync(host, order, "pending", webhook: "none");
 
@@ -299,6 +304,70 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var report = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(Api.Id(stuck), Assert.Single(report.GetProperty("not_final").EnumerateArray()).GetProperty("order_id").GetString());
+    }
+
+    /// <summary>
+    /// The check on the real store, except that right before its first status move is written (decided on
+    /// <paramref name="from"/>), another signal's move to <paramref name="to"/> commits.
+    /// </summary>
+    private static async Task<CheckOrderStatus> CheckRacedByAsync(ClearflowTestHost host, IServiceScope scope, TimeProvider clock, string orderId,
+        OrderStatus from, OrderStatus to)
+    {
+        var attempt = (await host.Store.GetAttemptsAsync(orderId, default)).Single();
+        var racing = CallHook<IClearflowStore>.Before(host.Store, nameof(IClearflowStore.TryTransitionAsync), async () =>
+            Assert.True(await host.Store.TryTransitionAsync(new StatusTransition(orderId, [from], to, "the racing signal", null, attempt.Id, null,
+                new TimelineEntry(clock.GetUtcNow(), "status.changed", $"{from.ToWire()} -> {to.ToWire()}: the racing signal.", null)), default)));
+        return ActivatorUtilities.CreateInstance<CheckOrderStatus>(scope.ServiceProvider, racing);
+    }
+
+    [Fact]
+    public async Task An_unreachable_gateway_after_a_racing_pending_signal_is_recorded_as_pending_to_unknown_and_checked_again()
+    {
+        var (host, clock) = await StartAsync();
+        using var client = host.CreateClient();
+        var order = await Api.CreateOrderAsync(client);
+        await ScriptStatusFailuresAsync(host, order, 1, "error");
+        clock.Advance(TimeSpan.FromMinutes(1));
+        using var scope = host.Services.CreateScope();
+        var check = await CheckRacedByAsync(host, scope, clock, Api.Id(order), OrderStatus.Created, OrderStatus.Pending);
+
+        var outcome = await check.HandleAsync(Api.Id(order), "poll", default);
+
+        Assert.StartsWith("unreachable; next check at", outcome);
+        var view = await Api.GetOrderAsync(client, Api.Id(order));
+        Assert.Equal("unknown", view.GetProperty("status").GetString());
+        var moves = Api.StatusMoves(view);
+        Assert.Equal(2, moves.Count);
+        Assert.StartsWith("created -> pending", moves[0]);
+        Assert.StartsWith("pending -> unknown", moves[1]);
+        Assert.True(view.TryGetProperty("next_check_at", out _));
+    }
+
+    [Fact]
+    public async Task A_review_that_loses_to_a_racing_move_is_decided_again_on_the_status_that_won()
+    {
+        var (host, clock) = await StartAsync();
+        using var client = host.CreateClient();
+        await UseMaxAgeOfOneHourAsync(client);
+        var order = await Api.CreateOrderAsync(client);
+        await Api.CompleteCheckoutAsync(host, order, "pending");
+        await Api.WaitForStatusAsync(client, Api.Id(order), "pending");
+        clock.Advance(TimeSpan.FromMinutes(61)); // past the maximum age; the gateway still says pending
+        using var scope = host.Services.CreateScope();
+        // Decided on 'pending'; meanwhile an operator's re-check found the gateway unreachable and made the order unknown.
+        var check = await CheckRacedByAsync(host, scope, clock, Api.Id(order), OrderStatus.Pending, OrderStatus.Unknown);
+
+        var outcome = await check.HandleAsync(Api.Id(order), "poll", default);
+
+        Assert.EndsWith("requires_review", outcome);
+        var view = await Api.GetOrderAsync(client, Api.Id(order));
+        Assert.Equal("requires_review", view.GetProperty("status").GetString());
+        var moves = Api.StatusMoves(view);
+        Assert.Equal(3, moves.Count);
+        Assert.StartsWith("pending -> unknown", moves[1]);
+        Assert.StartsWith("unknown -> requires_review", moves[2]);
+        var notices = await host.Store.ListOutboxMessagesAsync((await host.Store.GetOrderAsync(Api.Id(order), default))!.MerchantId, Api.Id(order), default);
+        Assert.Single(notices, n => n.Topic == OperatorNotices.RequiresReviewTopic);
     }
 
     [Fact]

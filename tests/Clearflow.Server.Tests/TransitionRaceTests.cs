@@ -24,7 +24,7 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
 
         // The real store, except that right after the success's first read of the order (still 'created'), a
         // pending webhook's transition commits: the race two webhooks processed side by side can produce.
-        var racing = AfterCall<IClearflowStore>.Wrap(host.Store, nameof(IClearflowStore.GetOrderAsync), () => host.Store.TryTransitionAsync(new StatusTransition(orderId,
+        var racing = CallHook<IClearflowStore>.After(host.Store, nameof(IClearflowStore.GetOrderAsync), () => host.Store.TryTransitionAsync(new StatusTransition(orderId,
             [OrderStatus.Created], OrderStatus.Pending, "gateway reports pending", null, attempt.Id, "pending",
             new TimelineEntry(DateTimeOffset.UtcNow, "status.changed", "created -> pending: gateway reports pending (the racing webhook).", null)), default));
         using var scope = host.Services.CreateScope();
@@ -35,10 +35,7 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
         Assert.Equal("succeeded", outcome);
         var final = await Api.GetOrderAsync(client, orderId);
         Assert.Equal("succeeded", final.GetProperty("status").GetString());
-        var moves = final.GetProperty("timeline").EnumerateArray()
-            .Where(e => e.GetProperty("kind").GetString() == "status.changed")
-            .Select(e => e.GetProperty("message").GetString()!)
-            .ToList();
+        var moves = Api.StatusMoves(final);
         Assert.Equal(2, moves.Count);
         Assert.StartsWith("created -> pending", moves[0]);
         Assert.StartsWith("pending -> succeeded", moves[1]);

@@ -11,9 +11,15 @@ namespace Clearflow.Application.Checks;
 /// Asks the gateway where one order's payment stands, applies the answer like any other signal, and
 /// decides what follows (<see cref="StatusCheckPolicy"/>): the next check, expiry, or review. A gateway
 /// that cannot be asked makes the order <c>unknown</c>, never failed.
+/// Like <see cref="ApplyGatewayObservation"/>, every move it makes is guarded by exactly the status it was
+/// decided on. When another signal moved the order in between, the order is read again and the follow-up
+/// decided anew, so the timeline's "from" is the status the order left, and an order that is still open
+/// always gets its next check (a lost expiry must not leave an order that is merely pending unchecked).
 /// </summary>
 public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gateways, ProcessInboxEvent processInbox, IdGenerator ids, TimeProvider clock)
 {
+    private const int Rounds = 5;
+
     /// <param name="trigger">who asked: "poll", "operator re-check", "end-of-day sweep"</param>
     /// <returns>What happened, in words for logs.</returns>
     public async Task<string> HandleAsync(string orderId, string trigger, CancellationToken cancellationToken)
@@ -33,8 +39,8 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
         if (attempt is null)
         {
             // The gateway never created a payment: nothing to ask, only expiry to wait for.
-            var followUp = StatusCheckPolicy.AfterAnswer(order.Status, null, order.CreatedAt, startedAt, order.CheckCount, now, schedule);
-            return await FollowUpAsync(order, null, followUp, "no gateway payment", trigger, answered: true, cancellationToken);
+            return await FollowUpAsync(order, null, current => StatusCheckPolicy.AfterAnswer(current.Status, null, current.CreatedAt, startedAt, current.CheckCount, now, schedule),
+                "no gateway payment", trigger, answered: true, cancellationToken);
         }
 
         var gateway = await gateways.ResolveAsync(order.MerchantId, order.Gateway, cancellationToken)
@@ -61,9 +67,10 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
         await store.InsertInboxEventAsync(new InboxEventRecord(inboxId, InboxSource.Poll, gateway.Name, "poll-" + inboxId, attempt.GatewayReference, order.Id,
             trigger, ObservationJson.Write(observation), null, clock.GetUtcNow(), 0, null, null), cancellationToken);
         var outcome = await processInbox.HandleAsync(inboxId, cancellationToken) ?? "processed elsewhere";
-        var current = await store.GetOrderAsync(order.Id, cancellationToken) ?? order;
-        var next = StatusCheckPolicy.AfterAnswer(current.Status, observation.Status, current.CreatedAt, startedAt, current.CheckCount + 1, clock.GetUtcNow(), schedule);
-        var followed = await FollowUpAsync(current, attempt, next, answer, trigger, answered: true, cancellationToken);
+        var answeredAt = clock.GetUtcNow();
+        var followed = await FollowUpAsync(order, attempt,
+            current => StatusCheckPolicy.AfterAnswer(current.Status, observation.Status, current.CreatedAt, startedAt, current.CheckCount + 1, answeredAt, schedule),
+            answer, trigger, answered: true, cancellationToken);
         return $"{outcome}; {followed}";
     }
 
@@ -72,55 +79,92 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
     {
         var now = clock.GetUtcNow();
         var reason = $"{order.Gateway} could not be asked: {error}";
-        if (order.Status is OrderStatus.Created or OrderStatus.Pending)
+        for (var round = 0; ; round++)
         {
-            await store.TryTransitionAsync(new StatusTransition(order.Id, [OrderStatus.Created, OrderStatus.Pending], OrderStatus.Unknown, reason, null, attempt.Id, null,
-                new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> unknown: {reason} ({trigger}). Asking again with backoff.",
-                    Json.Serialize(new { from = order.Status.ToWire(), to = "unknown", reason }))), cancellationToken);
+            var current = await ReadAsync(order.Id, cancellationToken);
+            if (current.Status is not (OrderStatus.Created or OrderStatus.Pending))
+            {
+                await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "gateway.status_unavailable", $"{reason} ({trigger})."), cancellationToken);
+                break;
+            }
+            if (await store.TryTransitionAsync(new StatusTransition(order.Id, [current.Status], OrderStatus.Unknown, reason, null, attempt.Id, null,
+                    new TimelineEntry(now, "status.changed", $"{current.Status.ToWire()} -> unknown: {reason} ({trigger}). Asking again with backoff.",
+                        Json.Serialize(new { from = current.Status.ToWire(), to = "unknown", reason }))), cancellationToken))
+            {
+                break;
+            }
+            KeepsChanging(order.Id, round);
         }
-        else
-        {
-            await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "gateway.status_unavailable", $"{reason} ({trigger})."), cancellationToken);
-        }
-        var current = await store.GetOrderAsync(order.Id, cancellationToken) ?? order;
-        var next = StatusCheckPolicy.AfterFailure(current.Status, startedAt, current.CheckFailures + 1, now, schedule, error);
-        return "unreachable; " + await FollowUpAsync(current, attempt, next, "unreachable: " + error, trigger, answered: false, cancellationToken);
+        var followed = await FollowUpAsync(order, attempt,
+            current => StatusCheckPolicy.AfterFailure(current.Status, startedAt, current.CheckFailures + 1, now, schedule, error),
+            "unreachable: " + error, trigger, answered: false, cancellationToken);
+        return "unreachable; " + followed;
     }
 
-    private async Task<string> FollowUpAsync(OrderRecord order, AttemptRecord? attempt, CheckFollowUp followUp, string lastAnswer, string trigger, bool answered,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the order, decides what follows from what it is now, and applies it. A move that loses to another
+    /// signal is decided again on the status that won (which may need no move at all, or only a next check).
+    /// </summary>
+    private async Task<string> FollowUpAsync(OrderRecord order, AttemptRecord? attempt, Func<OrderRecord, CheckFollowUp> decide, string lastAnswer, string trigger,
+        bool answered, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        DateTimeOffset? nextCheckAt = null;
-        string result;
-        switch (followUp)
+        for (var round = 0; ; round++)
         {
-            case CheckFollowUp.CheckAgain again:
-                nextCheckAt = again.At;
-                result = $"next check at {again.At:O}";
-                break;
-            case CheckFollowUp.Expire expire:
-                var expired = await store.TryTransitionAsync(new StatusTransition(order.Id, [OrderStatus.Created, OrderStatus.Pending, OrderStatus.Unknown],
-                    OrderStatus.Expired, expire.Reason, null, attempt?.Id, attempt is null ? null : "expired",
-                    new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> expired: {expire.Reason} ({trigger}).",
-                        Json.Serialize(new { from = order.Status.ToWire(), to = "expired", reason = expire.Reason }))), cancellationToken);
-                result = expired ? "expired" : "expiry lost a race";
-                break;
-            case CheckFollowUp.Review review:
-                var reviewed = await store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.PredecessorsOf(OrderStatus.RequiresReview),
-                    OrderStatus.RequiresReview, review.Reason, null, attempt?.Id, null,
-                    new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> requires_review: {review.Reason} ({trigger}). Operators notified.",
-                        Json.Serialize(new { from = order.Status.ToWire(), to = "requires_review", reason = review.Reason })))
-                {
-                    Notifications = [OperatorNotices.RequiresReview(order, review.Reason, now), .. OrderNotices.ForStatus(order, OrderStatus.RequiresReview, now)],
-                }, cancellationToken);
-                result = reviewed ? "requires_review" : "review lost a race";
-                break;
-            default:
-                result = "no more checks";
-                break;
+            var current = await ReadAsync(order.Id, cancellationToken);
+            var now = clock.GetUtcNow();
+            DateTimeOffset? nextCheckAt = null;
+            string result;
+            switch (decide(current))
+            {
+                case CheckFollowUp.CheckAgain again:
+                    nextCheckAt = again.At;
+                    result = $"next check at {again.At:O}";
+                    break;
+                case CheckFollowUp.Expire expire:
+                    if (!await store.TryTransitionAsync(new StatusTransition(current.Id, [current.Status], OrderStatus.Expired, expire.Reason, null, attempt?.Id,
+                            attempt is null ? null : "expired",
+                            new TimelineEntry(now, "status.changed", $"{current.Status.ToWire()} -> expired: {expire.Reason} ({trigger}).",
+                                Json.Serialize(new { from = current.Status.ToWire(), to = "expired", reason = expire.Reason }))), cancellationToken))
+                    {
+                        KeepsChanging(order.Id, round);
+                        continue;
+                    }
+                    result = "expired";
+                    break;
+                case CheckFollowUp.Review review:
+                    if (!await store.TryTransitionAsync(new StatusTransition(current.Id, [current.Status], OrderStatus.RequiresReview, review.Reason, null, attempt?.Id, null,
+                            new TimelineEntry(now, "status.changed", $"{current.Status.ToWire()} -> requires_review: {review.Reason} ({trigger}). Operators notified.",
+                                Json.Serialize(new { from = current.Status.ToWire(), to = "requires_review", reason = review.Reason })))
+                        {
+                            Notifications = [OperatorNotices.RequiresReview(current, review.Reason, now), .. OrderNotices.ForStatus(current, OrderStatus.RequiresReview, now)],
+                        }, cancellationToken))
+                    {
+                        KeepsChanging(order.Id, round);
+                        continue;
+                    }
+                    result = "requires_review";
+                    break;
+                default:
+                    result = round == 0 ? "no more checks" : $"no more checks: another signal made the order {current.Status.ToWire()} first";
+                    break;
+            }
+            await store.RecordStatusCheckAsync(new StatusCheckRecord(current.Id, now, answered, lastAnswer, nextCheckAt), cancellationToken);
+            return result;
         }
-        await store.RecordStatusCheckAsync(new StatusCheckRecord(order.Id, now, answered, lastAnswer, nextCheckAt), cancellationToken);
-        return result;
+    }
+
+    private async Task<OrderRecord> ReadAsync(string orderId, CancellationToken cancellationToken) =>
+        await store.GetOrderAsync(orderId, cancellationToken) ?? throw new InvalidOperationException($"Order {orderId} disappeared during its status check.");
+
+    /// <summary>
+    /// Gives up after a few lost races in a row. The check then fails; the poller keeps the claim's lease time as the
+    /// order's next check, so it is checked again.
+    /// </summary>
+    private static void KeepsChanging(string orderId, int round)
+    {
+        if (round + 1 >= Rounds)
+        {
+            throw new InvalidOperationException($"Order {orderId} kept changing under {Rounds} consecutive status-check decisions.");
+        }
     }
 }
