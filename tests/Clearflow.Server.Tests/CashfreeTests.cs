@@ -9,14 +9,14 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>The Cashfree connector (API 2023-08-01) end to end against a local fake, on both stores.</summary>
-public abstract class CashfreeTests(ServerEnvironment environment, StoreKind kind)
+public abstract class CashfreeTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private static readonly Dictionary<string, string> RightKeys = new() { ["client_id"] = FakeCashfree.ClientId, ["client_secret"] = FakeCashfree.ClientSecret };
 
     private async Task<(GatewayHost Host, FakeCashfree Cashfree)> StartAsync()
     {
         var cashfree = await FakeCashfree.StartAsync();
-        var host = await GatewayHost.StartAsync(environment, kind, "cashfree", new Dictionary<string, string?>
+        var host = await GatewayHost.StartAsync(Environment, kind, "cashfree", new Dictionary<string, string?>
         {
             ["Clearflow:Gateways:Cashfree:SandboxBaseUrl"] = cashfree.BaseAddress.ToString(),
             ["Clearflow:Gateways:Cashfree:SettlementPageSize"] = "2", // so a few lines span pages

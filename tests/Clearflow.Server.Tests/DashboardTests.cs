@@ -10,7 +10,7 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>The operator dashboard over HTTP: sign-in, sessions, roles, isolation between merchants, audited actions.</summary>
-public abstract class DashboardTests(ServerEnvironment environment, StoreKind kind)
+public abstract class DashboardTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private static async Task<JsonElement> PaidOrderAsync(ClearflowTestHost host, HttpClient api, long? reportAmount = null)
     {
@@ -23,7 +23,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     [Fact]
     public async Task Sign_in_checks_the_password_and_locks_the_account_after_repeated_failures()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         var (_, _, emails) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var browser = new DashboardClient(host);
 
@@ -69,7 +69,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     [Fact]
     public async Task Forms_without_the_anti_forgery_token_are_refused()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         var (_, key, emails) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var api = host.CreateClient(key);
         var order = await PaidOrderAsync(host, api);
@@ -85,7 +85,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     [Fact]
     public async Task A_viewer_reads_but_is_refused_every_action_clearly_and_the_refusal_is_audited()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         var (merchantId, key, emails) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var api = host.CreateClient(key);
         var order = await PaidOrderAsync(host, api);
@@ -118,7 +118,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     [Fact]
     public async Task No_page_action_or_export_reaches_another_merchants_data()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         var (_, keyA, emailsA) = await DashboardClient.NewMerchantWithUsersAsync(host);
         var (_, keyB, _) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var apiA = host.CreateClient(keyA);
@@ -153,7 +153,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     [Fact]
     public async Task An_operator_resolves_a_review_with_a_note_and_the_capture_is_posted_once()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         var (merchantId, key, emails) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var api = host.CreateClient(key);
         var order = await PaidOrderAsync(host, api, reportAmount: 1);
@@ -184,7 +184,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     [Fact]
     public async Task Admins_add_users_and_rotate_api_keys_and_bad_settings_are_explained()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         var (merchantId, key, emails) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var browser = new DashboardClient(host);
         (await browser.SignInAsync(emails[DashboardRoles.Admin])).Dispose();
@@ -231,7 +231,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     [Fact]
     public async Task Re_check_and_retry_fulfilment_report_what_they_did()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         var (_, key, emails) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var api = host.CreateClient(key);
         var order = await PaidOrderAsync(host, api);
@@ -254,7 +254,7 @@ public abstract class DashboardTests(ServerEnvironment environment, StoreKind ki
     public async Task An_idle_session_expires_and_a_used_one_slides()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var host = await environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), StatusCheckTests.Workers());
+        var host = await Environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), StatusCheckTests.Workers());
         var (_, _, emails) = await DashboardClient.NewMerchantWithUsersAsync(host);
         using var browser = new DashboardClient(host);
         (await browser.SignInAsync(emails[DashboardRoles.Viewer])).Dispose();

@@ -10,7 +10,7 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>Customer and operator email over a real SMTP server started by the test.</summary>
-public abstract class EmailTests(ServerEnvironment environment, StoreKind kind)
+public abstract class EmailTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(FakeSmtpServer smtp, Uri? textProvider = null)
     {
@@ -21,7 +21,7 @@ public abstract class EmailTests(ServerEnvironment environment, StoreKind kind)
         settings["Clearflow:Smtp:Security"] = "none";
         settings["Clearflow:Smtp:From"] = "Demo Shop <payments@shop.example>";
         settings["Clearflow:TextMessages:ProviderUrl"] = textProvider?.ToString();
-        var host = await environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), settings);
+        var host = await Environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), settings);
         return (host, clock);
     }
 

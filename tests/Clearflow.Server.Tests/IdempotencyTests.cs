@@ -7,12 +7,12 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>Idempotency-Key semantics of <c>POST /v1/orders</c>.</summary>
-public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind kind)
+public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     [Fact]
     public async Task The_same_key_and_body_replays_the_first_response_byte_for_byte()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         using var client = host.CreateClient();
         var body = Api.OrderBody(Api.NewReceipt());
         using var first = await Api.PostOrderAsync(client, body, "key-" + Guid.NewGuid());
@@ -29,7 +29,7 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     [Fact]
     public async Task Whitespace_and_key_order_do_not_make_a_body_different()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         using var client = host.CreateClient();
         var receipt = Api.NewReceipt();
         var key = "key-" + Guid.NewGuid();
@@ -43,7 +43,7 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     [Fact]
     public async Task A_finished_request_replays_its_reply_even_when_routing_would_now_refuse_the_order()
     {
-        var host = await environment.StartExtraHostAsync(kind, null);
+        var host = await Environment.StartExtraHostAsync(kind, null);
         using var client = host.CreateClient();
         var body = Api.OrderBody(Api.NewReceipt());
         var key = "key-" + Guid.NewGuid();
@@ -71,7 +71,7 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     [Fact]
     public async Task The_same_key_with_a_different_body_is_refused_with_422()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         using var client = host.CreateClient();
         var receipt = Api.NewReceipt();
         var key = "key-" + Guid.NewGuid();
@@ -85,7 +85,7 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     public async Task A_concurrent_request_with_the_same_key_gets_409_and_the_first_still_completes_once()
     {
         var gate = new GatewayGate { Hold = true };
-        var host = await environment.StartExtraHostAsync(kind, services => GatewayGate.Install(services, gate));
+        var host = await Environment.StartExtraHostAsync(kind, services => GatewayGate.Install(services, gate));
         using var client = host.CreateClient();
         var body = Api.OrderBody(Api.NewReceipt());
         const string key = "concurrent-key";
@@ -109,7 +109,7 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     public async Task A_gateway_outage_answers_503_and_a_retry_with_the_same_key_continues_the_same_order()
     {
         var gate = new GatewayGate { FailCreates = 1 };
-        var host = await environment.StartExtraHostAsync(kind, services => GatewayGate.Install(services, gate));
+        var host = await Environment.StartExtraHostAsync(kind, services => GatewayGate.Install(services, gate));
         using var client = host.CreateClient();
         var receipt = Api.NewReceipt();
         var body = Api.OrderBody(receipt);
@@ -133,7 +133,7 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     [Fact]
     public async Task A_receipt_used_by_another_order_is_a_409()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         using var client = host.CreateClient();
         var receipt = Api.NewReceipt();
         var order = await Api.CreateOrderAsync(client, receipt);
@@ -145,7 +145,7 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
     [Fact]
     public async Task A_request_without_an_idempotency_key_is_refused_and_creates_nothing()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         using var client = host.CreateClient();
         var receipt = Api.NewReceipt();
         using var response = await Api.PostOrderAsync(client, Api.OrderBody(receipt), idempotencyKey: null);

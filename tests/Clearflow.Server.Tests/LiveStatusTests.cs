@@ -34,7 +34,7 @@ public sealed class SseReader(Stream stream) : IDisposable
     public void Dispose() => _reader.Dispose();
 }
 
-public abstract class LiveStatusTests(ServerEnvironment environment, StoreKind kind)
+public abstract class LiveStatusTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     public static async Task<(HttpResponseMessage Response, SseReader Reader)> OpenAsync(ClearflowTestHost host, JsonElement order)
     {
@@ -49,7 +49,7 @@ public abstract class LiveStatusTests(ServerEnvironment environment, StoreKind k
     [Fact]
     public async Task A_client_on_the_event_stream_sees_each_change_and_the_final_status_then_the_end()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         using var client = host.CreateClient();
         var order = await Api.CreateOrderAsync(client);
         var (response, events) = await OpenAsync(host, order);
@@ -72,7 +72,7 @@ public abstract class LiveStatusTests(ServerEnvironment environment, StoreKind k
     [Fact]
     public async Task Without_the_orders_client_secret_there_is_no_stream()
     {
-        var host = await environment.HostAsync(kind);
+        var host = await Environment.HostAsync(kind);
         using var client = host.CreateClient();
         var order = await Api.CreateOrderAsync(client);
         var other = await Api.CreateOrderAsync(client);
@@ -91,14 +91,14 @@ public sealed class LiveStatusOnSqlite(ServerEnvironment environment) : LiveStat
 public sealed class LiveStatusOnPostgres(ServerEnvironment environment) : LiveStatusTests(environment, StoreKind.Postgres);
 
 [Collection(ServerCollection.Name)]
-public sealed class LiveStatusAcrossNodes(ServerEnvironment environment)
+public sealed class LiveStatusAcrossNodes(ServerEnvironment environment) : ServerTest(environment)
 {
     [Fact]
     public async Task A_change_committed_on_one_node_reaches_a_stream_on_another_within_a_second()
     {
-        var database = await environment.NewDatabaseAsync(StoreKind.Postgres);
-        var nodeA = await environment.StartOnDatabaseAsync(database, null);
-        var nodeB = await environment.StartOnDatabaseAsync(database, null);
+        var database = await Environment.NewDatabaseAsync(StoreKind.Postgres);
+        var nodeA = await Environment.StartOnDatabaseAsync(database, null);
+        var nodeB = await Environment.StartOnDatabaseAsync(database, null);
         using var client = nodeA.CreateClient();
         var order = await Api.CreateOrderAsync(client);
 

@@ -12,7 +12,7 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>Signed merchant webhooks from the outbox: once per endpoint and event, retried, replayed, disabled.</summary>
-public abstract class NotificationTests(ServerEnvironment environment, StoreKind kind)
+public abstract class NotificationTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(Application.Abstractions.IPipelineFaults? faults = null,
         Dictionary<string, string?>? settings = null)
@@ -23,7 +23,7 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
         {
             values[key] = value;
         }
-        var host = await environment.StartExtraHostAsync(kind, s =>
+        var host = await Environment.StartExtraHostAsync(kind, s =>
         {
             s.AddSingleton<TimeProvider>(clock);
             if (faults is not null)

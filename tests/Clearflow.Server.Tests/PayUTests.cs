@@ -8,14 +8,14 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>The PayU India connector end to end against a local fake, on both stores.</summary>
-public abstract class PayUTests(ServerEnvironment environment, StoreKind kind)
+public abstract class PayUTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private static readonly Dictionary<string, string> RightKeys = new() { ["key"] = FakePayU.MerchantKey, ["salt"] = FakePayU.Salt, ["mode"] = "test" };
 
     private async Task<(GatewayHost Host, FakePayU PayU)> StartAsync()
     {
         var payu = await FakePayU.StartAsync();
-        var host = await GatewayHost.StartAsync(environment, kind, "payu", new Dictionary<string, string?>
+        var host = await GatewayHost.StartAsync(Environment, kind, "payu", new Dictionary<string, string?>
         {
             ["Clearflow:Gateways:PayU:TestBaseUrl"] = payu.BaseAddress.ToString(),
         });

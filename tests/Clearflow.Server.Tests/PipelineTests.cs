@@ -33,12 +33,12 @@ public sealed class CrashOnce(string boundary) : IPipelineFaults
 public sealed class SimulatedCrashException(string boundary) : Exception("simulated crash at " + boundary);
 
 /// <summary>The pipeline after a payment: fulfil, compensate with a refund, refunds, and the ledger.</summary>
-public abstract class PipelineTests(ServerEnvironment environment, StoreKind kind)
+public abstract class PipelineTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(IPipelineFaults? faults = null)
     {
         var clock = new FakeTimeProvider(StatusCheckTests.Start);
-        var host = await environment.StartExtraHostAsync(kind, s =>
+        var host = await Environment.StartExtraHostAsync(kind, s =>
         {
             s.AddSingleton<TimeProvider>(clock);
             if (faults is not null)
@@ -142,7 +142,7 @@ public abstract class PipelineTests(ServerEnvironment environment, StoreKind kin
     {
         var handler = new RecordingHandler(answer);
         var clock = new FakeTimeProvider(StatusCheckTests.Start);
-        var host = await environment.StartExtraHostAsync(kind, s =>
+        var host = await Environment.StartExtraHostAsync(kind, s =>
         {
             s.AddSingleton<TimeProvider>(clock);
             s.AddSingleton<IFulfilmentHandler>(handler);

@@ -13,7 +13,7 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>The Razorpay connector end to end against a local fake that speaks Razorpay's protocol, on both stores.</summary>
-public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kind)
+public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private sealed record Setup(GatewayHost Gateway, FakeRazorpay Razorpay) : IAsyncDisposable
     {
@@ -37,7 +37,7 @@ public abstract class RazorpayTests(ServerEnvironment environment, StoreKind kin
     private async Task<Setup> StartAsync()
     {
         var fake = await FakeRazorpay.StartAsync();
-        var gateway = await GatewayHost.StartAsync(environment, kind, "razorpay", new Dictionary<string, string?> { ["Clearflow:Gateways:Razorpay:BaseUrl"] = fake.BaseAddress.ToString() });
+        var gateway = await GatewayHost.StartAsync(Environment, kind, "razorpay", new Dictionary<string, string?> { ["Clearflow:Gateways:Razorpay:BaseUrl"] = fake.BaseAddress.ToString() });
         fake.WebhookTarget = gateway.WebhookUrl("razorpay");
         return new Setup(gateway, fake);
     }

@@ -116,14 +116,14 @@ public sealed class BackgroundAdmissionTests
 }
 
 /// <summary>Which requests the server counts as waiting for their answer (ADR 14).</summary>
-public abstract class RequestPrecedenceTests(ServerEnvironment environment, StoreKind kind)
+public abstract class RequestPrecedenceTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     [Fact]
     public async Task A_request_counts_as_waiting_until_its_response_starts_and_a_live_stream_only_until_its_first_event()
     {
         var gate = new GatewayGate { Hold = true };
         int? waitingInsideTheSandboxApi = null;
-        var host = await environment.StartExtraHostAsync(kind, services =>
+        var host = await Environment.StartExtraHostAsync(kind, services =>
         {
             GatewayGate.Install(services, gate);
             // Look at the count while the sandbox's own API serves the order's gateway call.

@@ -30,7 +30,7 @@ public sealed class ServerEnvironment : IAsyncLifetime
         }
     }
 
-    /// <summary>A separate host on a fresh database, disposed with the environment.</summary>
+    /// <summary>A separate host on a fresh database, disposed when the test ends (see <see cref="ServerTest"/>).</summary>
     public async Task<ClearflowTestHost> StartExtraHostAsync(StoreKind kind, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services,
         IReadOnlyDictionary<string, string?>? settings = null) =>
         await StartOnDatabaseAsync(await NewDatabaseAsync(kind), services, settings);
@@ -52,6 +52,21 @@ public sealed class ServerEnvironment : IAsyncLifetime
         return host;
     }
 
+    /// <summary>Stops the extra hosts started so far (the tests of the collection run one at a time, so these are the ending test's).</summary>
+    public async Task DisposeExtraHostsAsync()
+    {
+        List<ClearflowTestHost> hosts;
+        lock (_lock)
+        {
+            hosts = [.. _extraHosts];
+            _extraHosts.Clear();
+        }
+        foreach (var host in hosts)
+        {
+            await host.DisposeAsync();
+        }
+    }
+
     private async Task<ClearflowTestHost> StartHostAsync(StoreKind kind, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services) =>
         await ClearflowTestHost.StartAsync(kind == StoreKind.Postgres ? await Postgres.CreateDatabaseAsync() : null, services);
 
@@ -61,10 +76,7 @@ public sealed class ServerEnvironment : IAsyncLifetime
         {
             await (await host).DisposeAsync();
         }
-        foreach (var host in _extraHosts)
-        {
-            await host.DisposeAsync();
-        }
+        await DisposeExtraHostsAsync();
         await Postgres.DisposeAsync();
     }
 }
@@ -73,4 +85,18 @@ public sealed class ServerEnvironment : IAsyncLifetime
 public sealed class ServerCollection : ICollectionFixture<ServerEnvironment>
 {
     public const string Name = "server";
+}
+
+/// <summary>
+/// A test class of the server collection that may start extra hosts: they are stopped when each test ends. Left
+/// running until the whole collection ends, every one kept its workers polling and its file watchers open, and
+/// the late tests of a run shared the two cores with dozens of idle servers.
+/// </summary>
+public abstract class ServerTest(ServerEnvironment environment) : IAsyncLifetime
+{
+    protected ServerEnvironment Environment => environment;
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    Task IAsyncLifetime.DisposeAsync() => environment.DisposeExtraHostsAsync();
 }

@@ -19,7 +19,7 @@ namespace Clearflow.Server.Tests;
 /// Workers are off unless a test says otherwise, and rounds are run by hand after moving the clock,
 /// so every step is deterministic.
 /// </summary>
-public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind kind)
+public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     /// <summary>11:30 in Asia/Kolkata, the default end-of-day time zone.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 24, 6, 0, 0, TimeSpan.Zero);
@@ -34,7 +34,7 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
     private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(bool poller = false)
     {
         var clock = new FakeTimeProvider(Start);
-        var host = await environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), Workers(poller));
+        var host = await Environment.StartExtraHostAsync(kind, s => s.AddSingleton<TimeProvider>(clock), Workers(poller));
         return (host, clock);
     }
 
@@ -276,8 +276,8 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
     public async Task An_end_of_day_run_missed_while_clearflow_was_down_happens_at_the_next_start()
     {
         var clock = new FakeTimeProvider(Start);
-        var database = await environment.NewDatabaseAsync(kind);
-        var first = await environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), Workers(endOfDay: true));
+        var database = await Environment.NewDatabaseAsync(kind);
+        var first = await Environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), Workers(endOfDay: true));
         JsonElement stuck;
         using (var client = first.CreateClient())
         {
@@ -287,7 +287,7 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
         await first.DisposeAsync(); // down from 11:30 ...
 
         clock.Advance(TimeSpan.FromHours(20)); // ... until 07:30 the next morning: 23:30 passed unseen
-        var second = await environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), Workers(endOfDay: true));
+        var second = await Environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), Workers(endOfDay: true));
         using var api = second.CreateClient();
         var deadline = DateTime.UtcNow.AddSeconds(20);
         HttpResponseMessage response;
@@ -413,15 +413,15 @@ public sealed class StatusChecksOnPostgres(ServerEnvironment environment) : Stat
 
 /// <summary>Many nodes, one truth: two Clearflow processes on one PostgreSQL database.</summary>
 [Collection(ServerCollection.Name)]
-public sealed class TwoNodesOnPostgres(ServerEnvironment environment)
+public sealed class TwoNodesOnPostgres(ServerEnvironment environment) : ServerTest(environment)
 {
     [Fact]
     public async Task Two_nodes_polling_together_check_each_due_order_once_per_due_time()
     {
         var clock = new FakeTimeProvider(StatusCheckTests.Start);
-        var database = await environment.NewDatabaseAsync(StoreKind.Postgres);
-        var nodeA = await environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), StatusCheckTests.Workers());
-        var nodeB = await environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), StatusCheckTests.Workers());
+        var database = await Environment.NewDatabaseAsync(StoreKind.Postgres);
+        var nodeA = await Environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), StatusCheckTests.Workers());
+        var nodeB = await Environment.StartOnDatabaseAsync(database, s => s.AddSingleton<TimeProvider>(clock), StatusCheckTests.Workers());
         using var client = nodeA.CreateClient();
         var orders = new List<JsonElement>();
         for (var i = 0; i < 30; i++)

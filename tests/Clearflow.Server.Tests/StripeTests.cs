@@ -13,7 +13,7 @@ using Xunit;
 namespace Clearflow.Server.Tests;
 
 /// <summary>The Stripe connector end to end against a local fake that speaks Stripe's protocol, on both stores.</summary>
-public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
+public abstract class StripeTests(ServerEnvironment environment, StoreKind kind) : ServerTest(environment)
 {
     private sealed record Setup(GatewayHost Gateway, FakeStripe Stripe) : IAsyncDisposable
     {
@@ -37,7 +37,7 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
     private async Task<Setup> StartAsync()
     {
         var fake = await FakeStripe.StartAsync();
-        var gateway = await GatewayHost.StartAsync(environment, kind, "stripe", new Dictionary<string, string?> { ["Clearflow:Gateways:Stripe:BaseUrl"] = fake.BaseAddress.ToString() });
+        var gateway = await GatewayHost.StartAsync(Environment, kind, "stripe", new Dictionary<string, string?> { ["Clearflow:Gateways:Stripe:BaseUrl"] = fake.BaseAddress.ToString() });
         fake.WebhookTarget = gateway.WebhookUrl("stripe");
         return new Setup(gateway, fake);
     }

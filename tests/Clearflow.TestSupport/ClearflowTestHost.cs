@@ -54,7 +54,9 @@ public sealed class ClearflowTestHost : IAsyncDisposable
         {
             values[key] = value;
         }
-        var app = ClearflowHost.Build([], builder =>
+        // No file watcher on appsettings.json: a run starts many hosts, and each watcher takes one of the user's
+        // inotify instances (128 by default on Linux), which a full run used up.
+        var app = ClearflowHost.Build(["--hostBuilder:reloadConfigOnChange=false"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(values);
             builder.Logging.ClearProviders();
