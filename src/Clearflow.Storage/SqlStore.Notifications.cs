@@ -106,13 +106,13 @@ public abstract partial class SqlStore
             WHERE id = @endpointId
             """, new { endpointId, status, reason, at = Ms(at) }, transaction, cancellationToken)), cancellationToken);
 
-    public Task<DateTimeOffset?> RecordEndpointResultAsync(string endpointId, bool succeeded, DateTimeOffset at, CancellationToken cancellationToken) =>
+    public Task<DateTimeOffset> RecordEndpointFailureAsync(string endpointId, DateTimeOffset at, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) => At(await connection.QuerySingleOrDefaultAsync<long?>(Command(
             """
-            UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE COALESCE(failing_since, @at) END
+            UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, @at)
             WHERE id = @endpointId
             RETURNING failing_since
-            """, new { endpointId, succeeded = succeeded ? 1 : 0, at = Ms(at) }, transaction, cancellationToken))), cancellationToken);
+            """, new { endpointId, at = Ms(at) }, transaction, cancellationToken))) ?? at, cancellationToken);
 
     public Task<bool> DisableFailingEndpointAsync(string endpointId, DateTimeOffset failingSinceBefore, DateTimeOffset at, string reason, OutboxMessage notice,
         CancellationToken cancellationToken) =>
@@ -181,7 +181,8 @@ public abstract partial class SqlStore
 
     public Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken)
     {
-        // The delivery's new state, the attempt's record and the order's timeline entry: one command, one round trip.
+        // The delivery's new state, the attempt's record, the order's timeline entry and the end of the endpoint's failure
+        // streak: one command, one round trip.
         var a = result.Attempt;
         var all = new StatementBatch();
         all.Add(new Statement(
@@ -199,6 +200,11 @@ public abstract partial class SqlStore
         if (result.OrderId is { } orderId && result.Entry is { } entry)
         {
             all.Add(TimelineInsert(orderId, entry));
+        }
+        if (result.TakenByEndpointId is { } endpointId)
+        {
+            // Matches no row unless the endpoint was failing: no write, no row lock shared by every delivery to it.
+            all.Add(new Statement("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = @endpointId AND failing_since IS NOT NULL", new { endpointId }));
         }
         return WriteBatchAsync(all, cancellationToken);
     }

@@ -231,6 +231,30 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
     }
 
     [Fact]
+    public async Task An_endpoint_that_takes_a_retried_delivery_is_no_longer_failing()
+    {
+        var (host, clock) = await StartAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        merchant.Answer(500);
+        using var client = host.CreateClient();
+        var endpointId = (await AddEndpointAsync(client, merchant.Url, "order.succeeded")).GetProperty("id").GetString();
+        async Task<JsonElement> FailingSinceAsync() =>
+            (await client.GetFromJsonAsync<JsonElement[]>("/v1/webhook-endpoints") ?? []).Single(e => e.GetProperty("id").GetString() == endpointId)
+                .TryGetProperty("failing_since", out var since) ? since : default;
+        var order = await Api.CreateOrderAsync(client);
+        await Api.CompleteCheckoutAsync(host, order, "success");
+        await Api.WaitForStatusAsync(client, Api.Id(order), "succeeded");
+
+        await RunNotificationsAsync(host);
+        Assert.Equal(JsonValueKind.String, (await FailingSinceAsync()).ValueKind); // the first attempt got a 500
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await RunNotificationsAsync(host);
+        Assert.Equal(2, merchant.Requests.Count);
+        Assert.True((await FailingSinceAsync()).ValueKind is JsonValueKind.Undefined or JsonValueKind.Null); // the retry got through: the streak ended
+    }
+
+    [Fact]
     public async Task During_a_secret_rotation_both_secrets_sign_and_afterwards_only_the_new_one()
     {
         var (host, clock) = await StartAsync();

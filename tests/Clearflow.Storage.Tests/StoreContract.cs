@@ -382,20 +382,25 @@ public abstract class StoreContract : IAsyncLifetime
         var failed = (await Store.GetDeliveryAsync(delivery.Id, None))!;
         Assert.Equal(("pending", 500, "answered 500", retryAt, (DateTimeOffset?)null), (failed.Status, failed.LastStatusCode, failed.LastError, failed.AvailableAt, failed.DeliveredAt));
 
-        // Delivered: no next attempt, so the due time stays as it was (a NULL inside COALESCE, in a batch).
+        // The endpoint's failure streak: set by a failure, kept by the next.
+        Assert.Equal(T0, await Store.RecordEndpointFailureAsync(endpoint.Id, T0, None));
+        Assert.Equal(T0, await Store.RecordEndpointFailureAsync(endpoint.Id, T0.AddSeconds(30), None));
+        Assert.Equal(T0, (await Store.GetWebhookEndpointAsync(endpoint.Id, None))!.FailingSince);
+
+        // Delivered: no next attempt, so the due time stays as it was (a NULL inside COALESCE, in a batch); the
+        // endpoint took it, so its failure streak ends with the same write.
         var delivered = Assert.Single(await Store.ClaimDueDeliveriesAsync(retryAt, retryAt.AddMinutes(2), 10, None));
         await Store.RecordDeliveryAttemptAsync(new DeliveryResult(new DeliveryAttemptRecord(delivery.Id, 2, retryAt, 200, 8, "ok", null), order.Id, "delivered",
-            null, new TimelineEntry(retryAt, "notification.delivered", "delivered")), None);
+            null, new TimelineEntry(retryAt, "notification.delivered", "delivered")) { TakenByEndpointId = endpoint.Id }, None);
+        Assert.Null((await Store.GetWebhookEndpointAsync(endpoint.Id, None))!.FailingSince);
         var done = (await Store.GetDeliveryAsync(delivery.Id, None))!;
         Assert.Equal(("delivered", 200, (string?)null, retryAt.AddMinutes(2), (DateTimeOffset?)retryAt), (done.Status, done.LastStatusCode, done.LastError, done.AvailableAt, done.DeliveredAt));
         Assert.Equal([(1, (int?)500), (2, 200)], (await Store.ListDeliveryAttemptsAsync(delivery.Id, None)).Select(a => (a.Attempt, a.StatusCode)));
         Assert.Equal(["created", "failed once", "delivered"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
         Assert.Empty(await Store.ClaimDueDeliveriesAsync(T0.AddDays(1), T0.AddDays(1), 10, None));
 
-        // The endpoint's failure streak: set by a failure, kept by the next, cleared by a success.
-        Assert.Equal(T0, await Store.RecordEndpointResultAsync(endpoint.Id, false, T0, None));
-        Assert.Equal(T0, await Store.RecordEndpointResultAsync(endpoint.Id, false, T0.AddHours(1), None));
-        Assert.Null(await Store.RecordEndpointResultAsync(endpoint.Id, true, T0.AddHours(2), None));
+        // A new failure after the success starts a new streak.
+        Assert.Equal(T0.AddHours(2), await Store.RecordEndpointFailureAsync(endpoint.Id, T0.AddHours(2), None));
     }
 
     [Fact]

@@ -19,7 +19,14 @@ public sealed record DeliveryAttemptRecord(string DeliveryId, int Attempt, DateT
 /// <summary>The outcome of one delivery attempt, written with the attempt in one transaction.</summary>
 /// <param name="OrderId">the delivery's order, whose timeline gets <paramref name="Entry"/> (null: not about an order)</param>
 /// <param name="Status">"delivered", "pending" (try again at <paramref name="NextAttemptAt"/>) or "abandoned"</param>
-public sealed record DeliveryResult(DeliveryAttemptRecord Attempt, string? OrderId, string Status, DateTimeOffset? NextAttemptAt, TimelineEntry? Entry);
+public sealed record DeliveryResult(DeliveryAttemptRecord Attempt, string? OrderId, string Status, DateTimeOffset? NextAttemptAt, TimelineEntry? Entry)
+{
+    /// <summary>
+    /// The webhook endpoint that took the delivery: its failure streak, if it had one, ends in the same transaction.
+    /// An endpoint that is not failing is not written at all (every payment delivers to it several times).
+    /// </summary>
+    public string? TakenByEndpointId { get; init; }
+}
 
 /// <summary>Notification storage: merchant webhook endpoints, the fan-out of the outbox, and every delivery attempt.</summary>
 public interface INotificationStore
@@ -35,8 +42,11 @@ public interface INotificationStore
     /// <summary>"enabled" (clears the failure streak), "disabled" or "deleted".</summary>
     Task SetWebhookEndpointStatusAsync(string endpointId, string status, string? reason, DateTimeOffset at, CancellationToken cancellationToken);
 
-    /// <summary>Records whether a delivery to the endpoint worked; returns since when it has been failing (null: it works).</summary>
-    Task<DateTimeOffset?> RecordEndpointResultAsync(string endpointId, bool succeeded, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records that a delivery to the endpoint failed; returns since when it has been failing. A success ends the
+    /// streak with the delivery's own record (<see cref="DeliveryResult.TakenByEndpointId"/>).
+    /// </summary>
+    Task<DateTimeOffset> RecordEndpointFailureAsync(string endpointId, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>Disables the endpoint if it is still enabled and failing since before <paramref name="failingSinceBefore"/>; queues the notice with it.</summary>
     Task<bool> DisableFailingEndpointAsync(string endpointId, DateTimeOffset failingSinceBefore, DateTimeOffset at, string reason, OutboxMessage notice, CancellationToken cancellationToken);

@@ -72,16 +72,17 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
 
         var succeeded = error is null && (delivery.Channel != "webhook" || statusCode is >= 200 and < 300);
         error ??= succeeded ? null : $"answered {statusCode}";
-        var status = await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false, cancellationToken);
-        if (endpoint is not null)
+        var status = await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false, cancellationToken,
+            takenByEndpointId: succeeded ? endpoint?.Id : null);
+        if (endpoint is not null && !succeeded)
         {
             var now = clock.GetUtcNow();
-            var failingSince = await store.RecordEndpointResultAsync(endpoint.Id, succeeded, now, cancellationToken);
+            var since = await store.RecordEndpointFailureAsync(endpoint.Id, now, cancellationToken);
             // Disabled when nothing got through for 3 days, or when a delivery ran through its whole schedule
             // without the endpoint taking anything since that delivery began.
             var failingLongEnough = now - DeliverySchedule.DisableEndpointAfter;
             var threshold = status == "abandoned" && delivery.CreatedAt > failingLongEnough ? delivery.CreatedAt : failingLongEnough;
-            if (failingSince is { } since && since <= threshold)
+            if (since <= threshold)
             {
                 var reason = $"no delivery succeeded since {since:O} (last: {error})";
                 if (await store.DisableFailingEndpointAsync(endpoint.Id, threshold, now, reason,
@@ -137,7 +138,8 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     }
 
     /// <returns>The delivery's status after this attempt: delivered, pending or abandoned.</returns>
-    private async Task<string> RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon, CancellationToken cancellationToken)
+    private async Task<string> RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon, CancellationToken cancellationToken,
+        string? takenByEndpointId = null)
     {
         var now = clock.GetUtcNow();
         var next = error is null || abandon ? null : DeliverySchedule.NextAttempt(delivery.Attempts, delivery.CreatedAt, now);
@@ -149,8 +151,10 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         await store.RecordDeliveryAttemptAsync(new DeliveryResult(
             new DeliveryAttemptRecord(delivery.Id, delivery.Attempts, now, statusCode, latencyMs, excerpt, error), delivery.OrderId, status, next,
             new TimelineEntry(now, error is null ? "notification.delivered" : "notification.failed", message,
-                Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts }))),
-            cancellationToken);
+                Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts })))
+        {
+            TakenByEndpointId = takenByEndpointId,
+        }, cancellationToken);
         return status;
     }
 
