@@ -112,10 +112,38 @@ public abstract partial class SqlStore
             "SELECT id, merchant_id, key_hash, key_prefix, mode, created_at, revoked_at FROM api_keys WHERE merchant_id = @merchantId ORDER BY created_at DESC, id",
             new { merchantId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task<bool> RevokeApiKeyAsync(string merchantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken) =>
-        WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
-            "UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND merchant_id = @merchantId AND revoked_at IS NULL",
-            new { merchantId, keyId, at = Ms(at) }, transaction, cancellationToken)) == 1, cancellationToken);
+    public Task<KeyRevocation> RevokeApiKeyAsync(string merchantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            // Revocations of one merchant's keys take turns on its row. Without that, two of them could each see the
+            // other key still active (each in its own snapshot) and revoke the last two keys together.
+            await connection.ExecuteAsync(Command(LockMerchantSql, new { merchantId }, transaction, cancellationToken));
+            var revoked = await connection.ExecuteAsync(Command(
+                """
+                UPDATE api_keys SET revoked_at = @at
+                WHERE id = @keyId AND merchant_id = @merchantId AND revoked_at IS NULL
+                  AND EXISTS (SELECT 1 FROM api_keys other WHERE other.merchant_id = @merchantId AND other.id <> @keyId AND other.revoked_at IS NULL)
+                """, new { merchantId, keyId, at = Ms(at) }, transaction, cancellationToken));
+            if (revoked == 1)
+            {
+                return KeyRevocation.Revoked;
+            }
+            var isRevoked = await connection.QuerySingleOrDefaultAsync<int?>(Command(
+                "SELECT CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM api_keys WHERE id = @keyId AND merchant_id = @merchantId",
+                new { merchantId, keyId }, transaction, cancellationToken));
+            return isRevoked switch
+            {
+                null => KeyRevocation.NotFound,
+                0 => KeyRevocation.LastActiveKey,
+                _ => KeyRevocation.AlreadyRevoked,
+            };
+        }, cancellationToken);
+
+    /// <summary>
+    /// Holds the merchant's row until the transaction ends (parameter: @merchantId). On SQLite one writer runs at a time,
+    /// so reading it is enough; PostgreSQL locks it with <c>FOR UPDATE</c>.
+    /// </summary>
+    protected virtual string LockMerchantSql => "SELECT id FROM merchants WHERE id = @merchantId";
 
     public Task<IReadOnlyList<DailyVolume>> DailyVolumeAsync(string merchantId, DateTimeOffset from, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<DailyVolume>)[.. (await connection.QueryAsync<VolumeRow>(Command(

@@ -591,10 +591,36 @@ public abstract class StoreContract : IAsyncLifetime
         var key = new ApiKeyRecord("key_" + Guid.NewGuid().ToString("N"), merchant.Id, "hash-" + Guid.NewGuid(), "sk_test_abcd", "test", T0, null);
         Assert.True(await Store.AddApiKeyAsync(key, None));
         Assert.Equal([key], await Store.ListApiKeysAsync(merchant.Id, None));
-        Assert.False(await Store.RevokeApiKeyAsync((await NewMerchantAsync()).Id, key.Id, T0, None));
-        Assert.True(await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0.AddHours(1), None));
-        Assert.False(await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0.AddHours(2), None));
+        Assert.Equal(KeyRevocation.NotFound, await Store.RevokeApiKeyAsync((await NewMerchantAsync()).Id, key.Id, T0, None));
+        Assert.Equal(KeyRevocation.LastActiveKey, await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0, None));
+        var next = key with { Id = "key_" + Guid.NewGuid().ToString("N"), KeyHash = "hash-" + Guid.NewGuid() };
+        Assert.True(await Store.AddApiKeyAsync(next, None));
+        Assert.Equal(KeyRevocation.Revoked, await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0.AddHours(1), None));
+        Assert.Equal(KeyRevocation.AlreadyRevoked, await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0.AddHours(2), None));
         Assert.Equal(T0.AddHours(1), (await Store.FindApiKeyByHashAsync(key.KeyHash, None))!.RevokedAt);
+        Assert.Equal(KeyRevocation.LastActiveKey, await Store.RevokeApiKeyAsync(merchant.Id, next.Id, T0.AddHours(3), None));
+    }
+
+    [Fact]
+    public async Task Revoking_a_merchants_last_two_keys_at_once_leaves_one_active()
+    {
+        var merchant = await NewMerchantAsync();
+        var keys = Enumerable.Range(0, 2).Select(_ => new ApiKeyRecord("key_" + Guid.NewGuid().ToString("N"), merchant.Id, "hash-" + Guid.NewGuid(), "sk_test_abcd", "test", T0, null)).ToList();
+        foreach (var key in keys)
+        {
+            Assert.True(await Store.AddApiKeyAsync(key, None));
+        }
+        for (var round = 0; round < 20; round++)
+        {
+            // Both at once, many times over: each sees the other key active when it starts.
+            var outcomes = await Task.WhenAll(keys.Select(k => Task.Run(() => Store.RevokeApiKeyAsync(merchant.Id, k.Id, T0, None))));
+            Assert.Equal([KeyRevocation.Revoked, KeyRevocation.LastActiveKey], outcomes.Order());
+            Assert.Single(await Store.ListApiKeysAsync(merchant.Id, None), k => k.RevokedAt is null);
+            var revoked = keys.Single(k => outcomes[keys.IndexOf(k)] == KeyRevocation.Revoked);
+            var replacement = revoked with { Id = "key_" + Guid.NewGuid().ToString("N"), KeyHash = "hash-" + Guid.NewGuid() };
+            Assert.True(await Store.AddApiKeyAsync(replacement, None));
+            keys[keys.IndexOf(revoked)] = replacement;
+        }
     }
 
     [Fact]

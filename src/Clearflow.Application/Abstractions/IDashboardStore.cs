@@ -37,8 +37,11 @@ public interface IDashboardStore
 
     Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string merchantId, CancellationToken cancellationToken);
 
-    /// <returns>False when the key is not the merchant's or already revoked.</returns>
-    Task<bool> RevokeApiKeyAsync(string merchantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Revokes the key unless it is the merchant's last active one. The check and the revocation are one decision:
+    /// revocations of one merchant's keys take turns, so two at once can never revoke its last two keys together.
+    /// </summary>
+    Task<KeyRevocation> RevokeApiKeyAsync(string merchantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DailyVolume>> DailyVolumeAsync(string merchantId, DateTimeOffset from, CancellationToken cancellationToken);
 
@@ -49,4 +52,18 @@ public interface IDashboardStore
 
     /// <summary>A pending task of the order is made due now ("retry now"); false when there is none pending of that kind.</summary>
     Task<bool> ExpediteOrderTaskAsync(string orderId, string kind, DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+/// <summary>What a request to revoke an API key did.</summary>
+public enum KeyRevocation
+{
+    Revoked,
+
+    /// <summary>No such key for this merchant.</summary>
+    NotFound,
+
+    AlreadyRevoked,
+
+    /// <summary>Refused: the merchant would be left without an active key.</summary>
+    LastActiveKey,
 }

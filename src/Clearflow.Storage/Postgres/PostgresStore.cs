@@ -42,6 +42,8 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         RETURNING {string.Join(", ", returning.Split(", ").Select(c => table + "." + c))}
         """;
 
+    protected override string LockMerchantSql => "SELECT id FROM merchants WHERE id = @merchantId FOR UPDATE";
+
     /// <summary>A session-level advisory lock held on a dedicated connection until disposed.</summary>
     public override async Task<IAsyncDisposable?> TryAcquireSingletonAsync(string name, CancellationToken cancellationToken)
     {
