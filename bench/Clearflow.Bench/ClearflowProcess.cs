@@ -89,7 +89,12 @@ public sealed partial class ClearflowProcess : IAsyncDisposable
         start.Environment["Clearflow__DataDirectory"] = dataDirectory;
         // The benchmark's merchant endpoint is on loopback; production refuses internal addresses (SSRF guard).
         start.Environment["Clearflow__Notifications__AllowPrivateTargets"] = "true";
-        if (Environment.GetEnvironmentVariable("BENCH_SERVER_ENV") is { } extra) { foreach (var kv in extra.Split(";")) { var p = kv.Split("=", 2); start.Environment[p[0]] = p[1]; } }
+        // For comparing runtime settings without a rebuild: BENCH_SERVER_ENV="NAME=value;NAME2=value2".
+        foreach (var setting in (Environment.GetEnvironmentVariable("BENCH_SERVER_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = setting.Split('=', 2);
+            start.Environment[parts[0]] = parts.Length == 2 ? parts[1] : throw new ArgumentException($"BENCH_SERVER_ENV: '{setting}' is not NAME=value.");
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start clearflow.");
 
         var announced = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
