@@ -116,13 +116,17 @@ public abstract partial class SqlStore
         WriteAsync(async (connection, transaction) =>
         {
             // Revocations of one merchant's keys take turns on its row. Without that, two of them could each see the
-            // other key still active (each in its own snapshot) and revoke the last two keys together.
+            // other key still active (each in its own snapshot) and revoke the last two keys together. The UPDATE
+            // below sees what the previous holder committed because it is a new statement under READ COMMITTED (the
+            // isolation level of every Clearflow transaction): it takes its snapshot after the lock was granted.
             await connection.ExecuteAsync(Command(LockMerchantSql, new { merchantId }, transaction, cancellationToken));
+            // Another active key of the same mode must remain: a live key stands in for no test key, and the reverse.
             var revoked = await connection.ExecuteAsync(Command(
                 """
                 UPDATE api_keys SET revoked_at = @at
                 WHERE id = @keyId AND merchant_id = @merchantId AND revoked_at IS NULL
-                  AND EXISTS (SELECT 1 FROM api_keys other WHERE other.merchant_id = @merchantId AND other.id <> @keyId AND other.revoked_at IS NULL)
+                  AND EXISTS (SELECT 1 FROM api_keys other
+                              WHERE other.merchant_id = @merchantId AND other.id <> @keyId AND other.revoked_at IS NULL AND other.mode = api_keys.mode)
                 """, new { merchantId, keyId, at = Ms(at) }, transaction, cancellationToken));
             if (revoked == 1)
             {

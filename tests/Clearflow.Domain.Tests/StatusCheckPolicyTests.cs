@@ -60,6 +60,10 @@ public sealed class StatusCheckPolicyTests
         Assert.Contains("last gateway answer: pending", review.Reason);
         var last = Assert.IsType<CheckFollowUp.CheckAgain>(After(OrderStatus.Pending, GatewayPaymentStatus.Pending, TimeSpan.FromHours(48) - TimeSpan.FromMinutes(5), 100));
         Assert.Equal(Created + TimeSpan.FromHours(48), last.At); // the review happens on time
+
+        // Pending by a signal, "created" by the gateway's answer: which is newer is not known, so no expiry on a guess.
+        Assert.IsType<CheckFollowUp.CheckAgain>(After(OrderStatus.Pending, GatewayPaymentStatus.Created, TimeSpan.FromMinutes(30), 4));
+        Assert.IsType<CheckFollowUp.Review>(After(OrderStatus.Pending, GatewayPaymentStatus.Created, TimeSpan.FromHours(48), 101));
     }
 
     [Fact]

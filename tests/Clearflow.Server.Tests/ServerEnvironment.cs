@@ -61,9 +61,21 @@ public sealed class ServerEnvironment : IAsyncLifetime
             hosts = [.. _extraHosts];
             _extraHosts.Clear();
         }
+        var failures = new List<Exception>();
         foreach (var host in hosts)
         {
-            await host.DisposeAsync();
+            try
+            {
+                await host.DisposeAsync();
+            }
+            catch (Exception ex)
+            {
+                failures.Add(ex); // the others are stopped all the same
+            }
+        }
+        if (failures.Count > 0)
+        {
+            throw new AggregateException("Stopping the test's extra hosts failed.", failures);
         }
     }
 

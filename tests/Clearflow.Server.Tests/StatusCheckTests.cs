@@ -344,6 +344,26 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
     }
 
     [Fact]
+    public async Task An_expiry_that_loses_to_a_pending_signal_is_not_taken_and_the_order_is_checked_again()
+    {
+        var (host, clock) = await StartAsync();
+        using var client = host.CreateClient();
+        var order = await Api.CreateOrderAsync(client);
+        clock.Advance(TimeSpan.FromMinutes(31)); // past the 30 minutes an unpaid order has; the gateway still says created
+        using var scope = host.Services.CreateScope();
+        // Decided on 'created'; meanwhile the gateway's pending webhook moved the order: the customer is paying.
+        var check = await CheckRacedByAsync(host, scope, clock, Api.Id(order), OrderStatus.Created, OrderStatus.Pending);
+
+        var outcome = await check.HandleAsync(Api.Id(order), "poll", default);
+
+        Assert.Contains("next check at", outcome);
+        var view = await Api.GetOrderAsync(client, Api.Id(order));
+        Assert.Equal("pending", view.GetProperty("status").GetString());
+        Assert.StartsWith("created -> pending", Assert.Single(Api.StatusMoves(view)));
+        Assert.True(view.TryGetProperty("next_check_at", out _));
+    }
+
+    [Fact]
     public async Task A_review_that_loses_to_a_racing_move_is_decided_again_on_the_status_that_won()
     {
         var (host, clock) = await StartAsync();

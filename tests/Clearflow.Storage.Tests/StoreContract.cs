@@ -599,6 +599,12 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(KeyRevocation.AlreadyRevoked, await Store.RevokeApiKeyAsync(merchant.Id, key.Id, T0.AddHours(2), None));
         Assert.Equal(T0.AddHours(1), (await Store.FindApiKeyByHashAsync(key.KeyHash, None))!.RevokedAt);
         Assert.Equal(KeyRevocation.LastActiveKey, await Store.RevokeApiKeyAsync(merchant.Id, next.Id, T0.AddHours(3), None));
+
+        // A live key does not stand in for the last test key.
+        var live = next with { Id = "key_" + Guid.NewGuid().ToString("N"), KeyHash = "hash-" + Guid.NewGuid(), Mode = "live" };
+        Assert.True(await Store.AddApiKeyAsync(live, None));
+        Assert.Equal(KeyRevocation.LastActiveKey, await Store.RevokeApiKeyAsync(merchant.Id, next.Id, T0.AddHours(3), None));
+        Assert.Equal(KeyRevocation.LastActiveKey, await Store.RevokeApiKeyAsync(merchant.Id, live.Id, T0.AddHours(3), None));
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public interface IDashboardStore
     Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string merchantId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Revokes the key unless it is the merchant's last active one. The check and the revocation are one decision:
+    /// Revokes the key unless it is the merchant's last active one of its mode (test or live). The check and the revocation are one decision:
     /// revocations of one merchant's keys take turns, so two at once can never revoke its last two keys together.
     /// </summary>
     Task<KeyRevocation> RevokeApiKeyAsync(string merchantId, string keyId, DateTimeOffset at, CancellationToken cancellationToken);
@@ -64,6 +64,6 @@ public enum KeyRevocation
 
     AlreadyRevoked,
 
-    /// <summary>Refused: the merchant would be left without an active key.</summary>
+    /// <summary>Refused: the merchant would be left without an active key of that mode (test or live).</summary>
     LastActiveKey,
 }

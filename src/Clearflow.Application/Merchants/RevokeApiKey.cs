@@ -12,6 +12,6 @@ public sealed class RevokeApiKey(IDashboardStore store, TimeProvider clock)
             KeyRevocation.Revoked => "revoked",
             KeyRevocation.NotFound => Problem.NotFound("API key", keyId),
             KeyRevocation.AlreadyRevoked => Problem.Conflict("already-revoked", "That key is already revoked."),
-            _ => Problem.Conflict("last-key", "This is the merchant's only active key: issue its replacement first, then revoke it."),
+            _ => Problem.Conflict("last-key", "This is the merchant's only active key of its mode (test or live): issue its replacement first, then revoke it."),
         };
 }

@@ -37,7 +37,10 @@ public static class StatusCheckPolicy
         }
 
         var expiresAt = orderCreatedAt + schedule.ExpireUnpaidAfter;
-        var nothingPaid = answer is null or GatewayPaymentStatus.Created;
+        // A pending order had a signal of a payment in progress. A "created" answer does not outweigh it (which of
+        // the two is newer is not known: a webhook may have moved the order while this check was deciding), so the
+        // order is not expired on it: it is asked again, and reviewed at its maximum age.
+        var nothingPaid = (answer is null or GatewayPaymentStatus.Created) && status != OrderStatus.Pending;
         if (nothingPaid && now >= expiresAt)
         {
             return new CheckFollowUp.Expire(answer is null

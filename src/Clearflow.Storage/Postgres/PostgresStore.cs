@@ -42,7 +42,9 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         RETURNING {string.Join(", ", returning.Split(", ").Select(c => table + "." + c))}
         """;
 
-    protected override string LockMerchantSql => "SELECT id FROM merchants WHERE id = @merchantId FOR UPDATE";
+    // NO KEY UPDATE: revocations of one merchant take turns, while inserts that reference the merchant (orders, outbox,
+    // ledger: FOR KEY SHARE on its row) are not held up by one.
+    protected override string LockMerchantSql => "SELECT id FROM merchants WHERE id = @merchantId FOR NO KEY UPDATE";
 
     /// <summary>A session-level advisory lock held on a dedicated connection until disposed.</summary>
     public override async Task<IAsyncDisposable?> TryAcquireSingletonAsync(string name, CancellationToken cancellationToken)
