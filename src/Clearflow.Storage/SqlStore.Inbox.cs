@@ -6,7 +6,7 @@ namespace Clearflow.Storage;
 public abstract partial class SqlStore
 {
     private const string InboxColumns =
-        "id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, attempts, processed_at, outcome";
+        "id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, attempts, processed_at, outcome, merchant_id";
 
     private sealed class InboxRow
     {
@@ -23,22 +23,23 @@ public abstract partial class SqlStore
         public long Attempts { get; set; }
         public long? ProcessedAt { get; set; }
         public string? Outcome { get; set; }
+        public string? MerchantId { get; set; }
 
         public InboxEventRecord ToRecord() => new(Id, Enum.Parse<InboxSource>(Source, ignoreCase: true), Gateway, DedupeKey, GatewayReference, OrderId,
-            EventType, Observation, RawBody, At(ReceivedAt), (int)Attempts, At(ProcessedAt), Outcome);
+            EventType, Observation, RawBody, At(ReceivedAt), (int)Attempts, At(ProcessedAt), Outcome) { MerchantId = MerchantId };
     }
 
     public Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
             """
-            INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts)
-            VALUES (@Id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @receivedAt, 0)
+            INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts, merchant_id)
+            VALUES (@Id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @receivedAt, 0, @MerchantId)
             ON CONFLICT DO NOTHING
             """,
             new
             {
                 inboxEvent.Id, source = inboxEvent.Source.ToString().ToLowerInvariant(), inboxEvent.Gateway, inboxEvent.DedupeKey, inboxEvent.GatewayReference,
-                inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody, receivedAt = Ms(inboxEvent.ReceivedAt),
+                inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody, receivedAt = Ms(inboxEvent.ReceivedAt), inboxEvent.MerchantId,
             }, transaction, cancellationToken)) == 1, cancellationToken);
 
     // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the

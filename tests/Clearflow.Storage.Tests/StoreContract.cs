@@ -197,7 +197,7 @@ public abstract class StoreContract : IAsyncLifetime
         var order = await NewOrderAsync(await NewMerchantAsync());
         var id = "evt_" + Guid.NewGuid().ToString("N");
         var inboxEvent = new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-evt-" + id, "ref-1", null, "payment.succeeded",
-            "{\"status\":\"Succeeded\"}", [1, 2, 3, 0, 255], T0, 0, null, null);
+            "{\"status\":\"Succeeded\"}", [1, 2, 3, 0, 255], T0, 0, null, null) { MerchantId = order.MerchantId };
         Assert.True(await Store.InsertInboxEventAsync(inboxEvent, None));
         Assert.False(await Store.InsertInboxEventAsync(inboxEvent with { Id = "evt_dup" + Guid.NewGuid().ToString("N") }, None));
 
@@ -205,6 +205,7 @@ public abstract class StoreContract : IAsyncLifetime
         var claimed = await Store.TryClaimInboxEventAsync(id, T0, TimeSpan.FromSeconds(60), None);
         Assert.NotNull(claimed);
         Assert.Equal(new byte[] { 1, 2, 3, 0, 255 }, claimed.RawBody);
+        Assert.Equal(order.MerchantId, claimed.MerchantId);
         Assert.Equal(1, claimed.Attempts);
         Assert.Null(await Store.TryClaimInboxEventAsync(id, T0.AddSeconds(1), TimeSpan.FromSeconds(60), None));
         Assert.DoesNotContain(id, await Store.ListDueInboxEventIdsAsync(T0.AddSeconds(1), 10, None));

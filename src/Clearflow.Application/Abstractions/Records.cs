@@ -206,7 +206,14 @@ public sealed record InboxEventRecord(
     DateTimeOffset ReceivedAt,
     int Attempts,
     DateTimeOffset? ProcessedAt,
-    string? Outcome);
+    string? Outcome)
+{
+    /// <summary>
+    /// The merchant whose webhook address received the event (gateways with one address per merchant); null when the
+    /// address is shared by all merchants (the sandbox's) and for signals Clearflow fetched itself.
+    /// </summary>
+    public string? MerchantId { get; init; }
+}
 
 /// <summary>The reply to remember for a merchant's Idempotency-Key, replayed byte for byte to a retry.</summary>
 public sealed record IdempotentReply(string MerchantId, string Key, int StatusCode, string Body);

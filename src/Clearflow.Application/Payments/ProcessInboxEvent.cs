@@ -35,6 +35,14 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
             await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), unmatched, null, cancellationToken);
             return unmatched;
         }
+        if (inboxEvent.MerchantId is { } receivedFor && await store.FindAttemptOwnerAsync(attempt.Gateway, attempt.GatewayReference, cancellationToken) != receivedFor)
+        {
+            // Signed with one merchant's webhook secret, about another merchant's payment. The receiver refuses this when
+            // the payment is already recorded; this catches a payment recorded after the event arrived.
+            const string foreign = "unmatched: the payment belongs to another merchant than the webhook address's";
+            await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), foreign, null, cancellationToken);
+            return foreign;
+        }
 
         GatewayObservation observation;
         string source;

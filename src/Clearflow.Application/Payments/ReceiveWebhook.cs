@@ -74,7 +74,7 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
             ReceivedAt: receivedAt,
             Attempts: 0,
             ProcessedAt: null,
-            Outcome: null), cancellationToken);
+            Outcome: null) { MerchantId = merchantId }, cancellationToken);
         if (!stored)
         {
             return Outcome.Duplicate;
