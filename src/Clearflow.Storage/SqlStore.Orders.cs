@@ -149,14 +149,14 @@ public abstract partial class SqlStore
 
     public async Task<bool> TryTransitionAsync(StatusTransition transition, CancellationToken cancellationToken)
     {
-        if (transition.From.Count == 0)
+        if (!OrderStateMachine.CanMove(transition.From, transition.To))
         {
-            throw new ArgumentException("A transition needs at least one allowed predecessor.", nameof(transition));
+            throw new ArgumentException($"An order cannot move from {transition.From.ToWire()} to {transition.To.ToWire()}.", nameof(transition));
         }
         var moved = await WriteAsync(async (connection, transaction) =>
         {
-            // The guard is in the WHERE clause, not in code that read the row earlier: of two racing
-            // transitions only one can match, and a status never moves backwards.
+            // The guard is in the WHERE clause, not in code that read the row earlier: of two racing transitions
+            // decided on the same status only one can match, and with the check above a status never moves backwards.
             var parameters = new DynamicParameters(new
             {
                 // Final or with an operator: leaves the poller's partial index.
@@ -167,20 +167,15 @@ public abstract partial class SqlStore
                 amountPaid = transition.AmountPaid,
                 at = Ms(transition.Entry.At),
                 orderId = transition.OrderId,
+                from = transition.From.ToWire(),
             });
-            var from = new List<string>();
-            foreach (var (status, i) in transition.From.Select((s, i) => (s, i)))
-            {
-                parameters.Add("from" + i, status.ToWire());
-                from.Add("@from" + i);
-            }
             var updated = await connection.ExecuteAsync(Command(
                 $"""
                 UPDATE orders
                 SET status = @to, status_reason = @reason, amount_paid = COALESCE(@amountPaid, amount_paid), updated_at = @at,
                     next_check_at = CASE WHEN @stopChecks = 1 THEN NULL ELSE next_check_at END,
                     compensation_required_at = CASE WHEN @compensate = 1 THEN @at ELSE compensation_required_at END
-                WHERE id = @orderId AND status IN ({string.Join(", ", from)})
+                WHERE id = @orderId AND status = @from
                 """, parameters, transaction, cancellationToken));
             if (updated == 0)
             {

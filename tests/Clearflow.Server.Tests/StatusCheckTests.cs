@@ -315,7 +315,7 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
     {
         var attempt = (await host.Store.GetAttemptsAsync(orderId, default)).Single();
         var racing = CallHook<IClearflowStore>.Before(host.Store, nameof(IClearflowStore.TryTransitionAsync), async () =>
-            Assert.True(await host.Store.TryTransitionAsync(new StatusTransition(orderId, [from], to, "the racing signal", null, attempt.Id, null,
+            Assert.True(await host.Store.TryTransitionAsync(new StatusTransition(orderId, from, to, "the racing signal", null, attempt.Id, null,
                 new TimelineEntry(clock.GetUtcNow(), "status.changed", $"{from.ToWire()} -> {to.ToWire()}: the racing signal.", null)), default)));
         return ActivatorUtilities.CreateInstance<CheckOrderStatus>(scope.ServiceProvider, racing);
     }

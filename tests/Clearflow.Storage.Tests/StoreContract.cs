@@ -92,13 +92,15 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), null, None));
         Assert.Equal(attempt, await Store.FindAttemptByReferenceAsync("sandbox", attempt.GatewayReference, None));
 
-        var toSucceeded = new StatusTransition(order.Id, OrderStateMachine.SuccessPredecessors, OrderStatus.Succeeded, "paid", 49_900, attempt.Id, "succeeded",
+        var toSucceeded = new StatusTransition(order.Id, OrderStatus.Created, OrderStatus.Succeeded, "paid", 49_900, attempt.Id, "succeeded",
             new TimelineEntry(T0.AddMinutes(1), "status.changed", "created -> succeeded"));
         Assert.True(await Store.TryTransitionAsync(toSucceeded, None));
 
-        var backwards = new StatusTransition(order.Id, OrderStateMachine.PredecessorsOf(OrderStatus.Pending), OrderStatus.Pending, "late pending", null, null, null,
+        var backwards = new StatusTransition(order.Id, OrderStatus.Created, OrderStatus.Pending, "late pending", null, null, null,
             new TimelineEntry(T0.AddMinutes(2), "status.changed", "should not be written"));
         Assert.False(await Store.TryTransitionAsync(backwards, None));
+        // A move the state machine does not allow is refused before it reaches the database.
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.TryTransitionAsync(backwards with { From = OrderStatus.Succeeded }, None));
 
         var stored = await Store.GetOrderAsync(order.Id, None);
         Assert.Equal(OrderStatus.Succeeded, stored!.Status);
@@ -115,8 +117,7 @@ public abstract class StoreContract : IAsyncLifetime
         var order = await NewOrderAsync(await NewMerchantAsync());
         var targets = Enumerable.Range(0, 24).Select(i => i % 2 == 0 ? OrderStatus.Succeeded : OrderStatus.Failed).ToList();
         var results = await Task.WhenAll(targets.Select(to => Task.Run(() => Store.TryTransitionAsync(new StatusTransition(order.Id,
-            to == OrderStatus.Succeeded ? OrderStateMachine.SuccessPredecessors : [OrderStatus.Created, OrderStatus.Pending, OrderStatus.Unknown],
-            to, "race", null, null, null, new TimelineEntry(T0, "status.changed", to.ToWire())), None))));
+            OrderStatus.Created, to, "race", null, null, null, new TimelineEntry(T0, "status.changed", to.ToWire())), None))));
 
         Assert.Single(results, r => r);
         var winner = targets[Array.IndexOf(results, true)];
@@ -300,7 +301,7 @@ public abstract class StoreContract : IAsyncLifetime
         var answered = (await Store.GetOrderAsync(order.Id, None))!;
         Assert.Equal((1, 0, "pending", T0.AddMinutes(3)), (answered.CheckCount, answered.CheckFailures, answered.LastGatewayStatus, answered.LastCheckedAt));
 
-        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.LateSuccessPredecessors.Concat(OrderStateMachine.SuccessPredecessors).ToList(),
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStatus.Created,
             OrderStatus.Succeeded, "paid", 49_900, null, null, new TimelineEntry(T0.AddMinutes(4), "status.changed", "paid")), None));
         await Store.RecordStatusCheckAsync(new StatusCheckRecord(order.Id, T0.AddMinutes(4), true, "succeeded", T0.AddMinutes(19)), None);
         Assert.Null((await Store.GetOrderAsync(order.Id, None))!.NextCheckAt);
@@ -312,10 +313,10 @@ public abstract class StoreContract : IAsyncLifetime
     {
         var merchant = await NewMerchantAsync();
         var order = await NewOrderAsync(merchant);
-        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, [OrderStatus.Created], OrderStatus.Expired, "not paid", null, null, null,
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStatus.Created, OrderStatus.Expired, "not paid", null, null, null,
             new TimelineEntry(T0, "status.changed", "expired")), None));
         var notice = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "operator.test", "late:" + order.Id, "{}", T0.AddHours(1));
-        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.LateSuccessPredecessors, OrderStatus.Succeeded, "late", 49_900, null, null,
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStatus.Expired, OrderStatus.Succeeded, "late", 49_900, null, null,
             new TimelineEntry(T0.AddHours(1), "status.late_success", "late")) { RequiresCompensation = true, Notifications = [notice] }, None));
         Assert.Equal(T0.AddHours(1), (await Store.GetOrderAsync(order.Id, None))!.CompensationRequiredAt);
         Assert.False(await Store.AddOutboxMessageAsync(notice with { Id = "obx_other" + Guid.NewGuid().ToString("N") }, None));
@@ -328,7 +329,7 @@ public abstract class StoreContract : IAsyncLifetime
         var merchant = await NewMerchantAsync();
         var open = await NewOrderAsync(merchant);
         var paid = await NewOrderAsync(merchant);
-        Assert.True(await Store.TryTransitionAsync(new StatusTransition(paid.Id, OrderStateMachine.SuccessPredecessors, OrderStatus.Succeeded, "paid", 49_900, null, null,
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(paid.Id, OrderStatus.Created, OrderStatus.Succeeded, "paid", 49_900, null, null,
             new TimelineEntry(T0, "status.changed", "paid")), None));
 
         Assert.Equal([open.Id], (await Store.ListOpenOrdersCreatedBetweenAsync(merchant.Id, T0, T0.AddDays(1), None)).Select(o => o.Id));
@@ -442,7 +443,7 @@ public abstract class StoreContract : IAsyncLifetime
     private async Task<OrderRecord> PaidOrderAsync(MerchantRecord merchant, long amount)
     {
         var order = await NewOrderAsync(merchant);
-        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStateMachine.SuccessPredecessors, OrderStatus.Succeeded, "paid", amount, null, null,
+        Assert.True(await Store.TryTransitionAsync(new StatusTransition(order.Id, OrderStatus.Created, OrderStatus.Succeeded, "paid", amount, null, null,
             new TimelineEntry(T0, "status.changed", "paid")) { Ledger = Domain.Ledger.LedgerRules.Capture(merchant.Id, order.Id, "sandbox", amount, "INR") }, None));
         return (await Store.GetOrderAsync(order.Id, None))!;
     }

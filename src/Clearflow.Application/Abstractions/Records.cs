@@ -67,10 +67,13 @@ public sealed record AttemptRecord(
 /// <summary>One line of an order's timeline: everything that happened to it, in order.</summary>
 public sealed record TimelineEntry(DateTimeOffset At, string Kind, string Message, string? DataJson = null);
 
-/// <summary>A conditional status change: applied only if the order is still in one of <see cref="From"/>.</summary>
+/// <summary>
+/// A conditional status change: applied only if the order is still in <see cref="From"/>, the status the change was
+/// decided on (so the timeline's "from" is true; a caller that loses reads the order again and decides anew).
+/// </summary>
 public sealed record StatusTransition(
     string OrderId,
-    IReadOnlyList<OrderStatus> From,
+    OrderStatus From,
     OrderStatus To,
     string Reason,
     long? AmountPaid,

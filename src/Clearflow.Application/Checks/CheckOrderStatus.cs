@@ -87,7 +87,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
                 await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "gateway.status_unavailable", $"{reason} ({trigger})."), cancellationToken);
                 break;
             }
-            if (await store.TryTransitionAsync(new StatusTransition(order.Id, [current.Status], OrderStatus.Unknown, reason, null, attempt.Id, null,
+            if (await store.TryTransitionAsync(new StatusTransition(order.Id, current.Status, OrderStatus.Unknown, reason, null, attempt.Id, null,
                     new TimelineEntry(now, "status.changed", $"{current.Status.ToWire()} -> unknown: {reason} ({trigger}). Asking again with backoff.",
                         Json.Serialize(new { from = current.Status.ToWire(), to = "unknown", reason }))), cancellationToken))
             {
@@ -121,7 +121,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
                     result = $"next check at {again.At:O}";
                     break;
                 case CheckFollowUp.Expire expire:
-                    if (!await store.TryTransitionAsync(new StatusTransition(current.Id, [current.Status], OrderStatus.Expired, expire.Reason, null, attempt?.Id,
+                    if (!await store.TryTransitionAsync(new StatusTransition(current.Id, current.Status, OrderStatus.Expired, expire.Reason, null, attempt?.Id,
                             attempt is null ? null : "expired",
                             new TimelineEntry(now, "status.changed", $"{current.Status.ToWire()} -> expired: {expire.Reason} ({trigger}).",
                                 Json.Serialize(new { from = current.Status.ToWire(), to = "expired", reason = expire.Reason }))), cancellationToken))
@@ -132,12 +132,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
                     result = "expired";
                     break;
                 case CheckFollowUp.Review review:
-                    if (!await store.TryTransitionAsync(new StatusTransition(current.Id, [current.Status], OrderStatus.RequiresReview, review.Reason, null, attempt?.Id, null,
-                            new TimelineEntry(now, "status.changed", $"{current.Status.ToWire()} -> requires_review: {review.Reason} ({trigger}). Operators notified.",
-                                Json.Serialize(new { from = current.Status.ToWire(), to = "requires_review", reason = review.Reason })))
-                        {
-                            Notifications = [OperatorNotices.RequiresReview(current, review.Reason, now), .. OrderNotices.ForStatus(current, OrderStatus.RequiresReview, now)],
-                        }, cancellationToken))
+                    if (!await store.TryTransitionAsync(ReviewTransition.For(current, review.Reason, attempt?.Id, trigger, now), cancellationToken))
                     {
                         KeepsChanging(order.Id, round);
                         continue;

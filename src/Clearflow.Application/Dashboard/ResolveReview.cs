@@ -38,7 +38,7 @@ public sealed class ResolveReview(IClearflowStore store, ApplyGatewayObservation
         var reason = $"resolved by {who.Email}: {note!.Trim()}";
         var attempts = await store.GetAttemptsAsync(orderId, cancellationToken);
         var attempt = attempts.Count > 0 ? attempts[^1] : null;
-        var transition = new StatusTransition(orderId, [OrderStatus.RequiresReview], to, reason, to == OrderStatus.Succeeded ? order.Amount : null,
+        var transition = new StatusTransition(orderId, OrderStatus.RequiresReview, to, reason, to == OrderStatus.Succeeded ? order.Amount : null,
             attempt?.Id, attempt is null ? null : to.ToWire(),
             new TimelineEntry(now, "status.changed", $"requires_review -> {to.ToWire()}: {reason}.",
                 Json.Serialize(new { from = "requires_review", to = to.ToWire(), reason, resolved_by = who.Email })))

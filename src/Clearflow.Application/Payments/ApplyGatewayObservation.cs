@@ -32,12 +32,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                     return "ignored: " + ignore.Reason;
 
                 case OutcomeDecision.Review review:
-                    if (await store.TryTransitionAsync(new StatusTransition(order.Id, [order.Status], OrderStatus.RequiresReview, review.Reason, null, attempt.Id, null,
-                            new TimelineEntry(now, "status.changed", $"{order.Status.ToWire()} -> requires_review: {review.Reason} ({source}).",
-                                Json.Serialize(new { from = order.Status.ToWire(), to = "requires_review", reason = review.Reason })))
-                        {
-                            Notifications = [OperatorNotices.RequiresReview(order, review.Reason, now), .. OrderNotices.ForStatus(order, OrderStatus.RequiresReview, now)],
-                        }, cancellationToken))
+                    if (await store.TryTransitionAsync(ReviewTransition.For(order, review.Reason, attempt.Id, source, now), cancellationToken))
                     {
                         return "requires_review: " + review.Reason;
                     }
@@ -50,7 +45,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                     {
                         message += " The customer's money moved after the order was closed: flagged for compensation.";
                     }
-                    var transition = new StatusTransition(order.Id, [order.Status], move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
+                    var transition = new StatusTransition(order.Id, order.Status, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
                         new TimelineEntry(now, move.IsLateSuccess ? "status.late_success" : "status.changed", message,
                             Json.Serialize(new { from = order.Status.ToWire(), to = move.To.ToWire(), reason = move.Reason, late_success = move.IsLateSuccess })))
                     {
