@@ -307,17 +307,21 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
     }
 
     /// <summary>
-    /// The check on the real store, except that right before its first status move is written (decided on
-    /// <paramref name="from"/>), another signal's move to <paramref name="to"/> commits.
+    /// Runs the poll's check of the order on the real store, except that right before the check's first status move is
+    /// written (decided on <paramref name="from"/>), another signal's move to <paramref name="to"/> commits. Returns what
+    /// the check said and the order as the API shows it afterwards.
     /// </summary>
-    private static async Task<CheckOrderStatus> CheckRacedByAsync(ClearflowTestHost host, IServiceScope scope, TimeProvider clock, string orderId,
+    private static async Task<(string Outcome, JsonElement View)> CheckRacedByAsync(ClearflowTestHost host, HttpClient client, TimeProvider clock, JsonElement order,
         OrderStatus from, OrderStatus to)
     {
+        var orderId = Api.Id(order);
         var attempt = (await host.Store.GetAttemptsAsync(orderId, default)).Single();
         var racing = CallHook<IClearflowStore>.Before(host.Store, nameof(IClearflowStore.TryTransitionAsync), async () =>
             Assert.True(await host.Store.TryTransitionAsync(new StatusTransition(orderId, from, to, "the racing signal", null, attempt.Id, null,
                 new TimelineEntry(clock.GetUtcNow(), "status.changed", $"{from.ToWire()} -> {to.ToWire()}: the racing signal.", null)), default)));
-        return ActivatorUtilities.CreateInstance<CheckOrderStatus>(scope.ServiceProvider, racing);
+        using var scope = host.Services.CreateScope();
+        var outcome = await ActivatorUtilities.CreateInstance<CheckOrderStatus>(scope.ServiceProvider, racing).HandleAsync(orderId, "poll", default);
+        return (outcome, await Api.GetOrderAsync(client, orderId));
     }
 
     [Fact]
@@ -328,13 +332,9 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
         var order = await Api.CreateOrderAsync(client);
         await ScriptStatusFailuresAsync(host, order, 1, "error");
         clock.Advance(TimeSpan.FromMinutes(1));
-        using var scope = host.Services.CreateScope();
-        var check = await CheckRacedByAsync(host, scope, clock, Api.Id(order), OrderStatus.Created, OrderStatus.Pending);
-
-        var outcome = await check.HandleAsync(Api.Id(order), "poll", default);
+        var (outcome, view) = await CheckRacedByAsync(host, client, clock, order, OrderStatus.Created, OrderStatus.Pending);
 
         Assert.StartsWith("unreachable; next check at", outcome);
-        var view = await Api.GetOrderAsync(client, Api.Id(order));
         Assert.Equal("unknown", view.GetProperty("status").GetString());
         var moves = Api.StatusMoves(view);
         Assert.Equal(2, moves.Count);
@@ -350,14 +350,10 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
         using var client = host.CreateClient();
         var order = await Api.CreateOrderAsync(client);
         clock.Advance(TimeSpan.FromMinutes(31)); // past the 30 minutes an unpaid order has; the gateway still says created
-        using var scope = host.Services.CreateScope();
         // Decided on 'created'; meanwhile the gateway's pending webhook moved the order: the customer is paying.
-        var check = await CheckRacedByAsync(host, scope, clock, Api.Id(order), OrderStatus.Created, OrderStatus.Pending);
-
-        var outcome = await check.HandleAsync(Api.Id(order), "poll", default);
+        var (outcome, view) = await CheckRacedByAsync(host, client, clock, order, OrderStatus.Created, OrderStatus.Pending);
 
         Assert.Contains("next check at", outcome);
-        var view = await Api.GetOrderAsync(client, Api.Id(order));
         Assert.Equal("pending", view.GetProperty("status").GetString());
         Assert.StartsWith("created -> pending", Assert.Single(Api.StatusMoves(view)));
         Assert.True(view.TryGetProperty("next_check_at", out _));
@@ -373,14 +369,10 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
         await Api.CompleteCheckoutAsync(host, order, "pending");
         await Api.WaitForStatusAsync(client, Api.Id(order), "pending");
         clock.Advance(TimeSpan.FromMinutes(61)); // past the maximum age; the gateway still says pending
-        using var scope = host.Services.CreateScope();
         // Decided on 'pending'; meanwhile an operator's re-check found the gateway unreachable and made the order unknown.
-        var check = await CheckRacedByAsync(host, scope, clock, Api.Id(order), OrderStatus.Pending, OrderStatus.Unknown);
-
-        var outcome = await check.HandleAsync(Api.Id(order), "poll", default);
+        var (outcome, view) = await CheckRacedByAsync(host, client, clock, order, OrderStatus.Pending, OrderStatus.Unknown);
 
         Assert.EndsWith("requires_review", outcome);
-        var view = await Api.GetOrderAsync(client, Api.Id(order));
         Assert.Equal("requires_review", view.GetProperty("status").GetString());
         var moves = Api.StatusMoves(view);
         Assert.Equal(3, moves.Count);

@@ -39,7 +39,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
         if (attempt is null)
         {
             // The gateway never created a payment: nothing to ask, only expiry to wait for.
-            return await FollowUpAsync(order, null, current => StatusCheckPolicy.AfterAnswer(current.Status, null, current.CreatedAt, startedAt, current.CheckCount, now, schedule),
+            return await FollowUpAsync(order.Id, null, current => StatusCheckPolicy.AfterAnswer(current.Status, null, current.CreatedAt, startedAt, current.CheckCount, now, schedule),
                 "no gateway payment", trigger, answered: true, cancellationToken);
         }
 
@@ -68,7 +68,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
             trigger, ObservationJson.Write(observation), null, clock.GetUtcNow(), 0, null, null), cancellationToken);
         var outcome = await processInbox.HandleAsync(inboxId, cancellationToken) ?? "processed elsewhere";
         var answeredAt = clock.GetUtcNow();
-        var followed = await FollowUpAsync(order, attempt,
+        var followed = await FollowUpAsync(order.Id, attempt,
             current => StatusCheckPolicy.AfterAnswer(current.Status, observation.Status, current.CreatedAt, startedAt, current.CheckCount + 1, answeredAt, schedule),
             answer, trigger, answered: true, cancellationToken);
         return $"{outcome}; {followed}";
@@ -95,7 +95,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
             }
             KeepsChanging(order.Id, round);
         }
-        var followed = await FollowUpAsync(order, attempt,
+        var followed = await FollowUpAsync(order.Id, attempt,
             current => StatusCheckPolicy.AfterFailure(current.Status, startedAt, current.CheckFailures + 1, now, schedule, error),
             "unreachable: " + error, trigger, answered: false, cancellationToken);
         return "unreachable; " + followed;
@@ -105,12 +105,12 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
     /// Reads the order, decides what follows from what it is now, and applies it. A move that loses to another
     /// signal is decided again on the status that won (which may need no move at all, or only a next check).
     /// </summary>
-    private async Task<string> FollowUpAsync(OrderRecord order, AttemptRecord? attempt, Func<OrderRecord, CheckFollowUp> decide, string lastAnswer, string trigger,
+    private async Task<string> FollowUpAsync(string orderId, AttemptRecord? attempt, Func<OrderRecord, CheckFollowUp> decide, string lastAnswer, string trigger,
         bool answered, CancellationToken cancellationToken)
     {
         for (var round = 0; ; round++)
         {
-            var current = await ReadAsync(order.Id, cancellationToken);
+            var current = await ReadAsync(orderId, cancellationToken);
             var now = clock.GetUtcNow();
             DateTimeOffset? nextCheckAt = null;
             string result;
@@ -126,7 +126,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
                             new TimelineEntry(now, "status.changed", $"{current.Status.ToWire()} -> expired: {expire.Reason} ({trigger}).",
                                 Json.Serialize(new { from = current.Status.ToWire(), to = "expired", reason = expire.Reason }))), cancellationToken))
                     {
-                        KeepsChanging(order.Id, round);
+                        KeepsChanging(orderId, round);
                         continue;
                     }
                     result = "expired";
@@ -134,7 +134,7 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
                 case CheckFollowUp.Review review:
                     if (!await store.TryTransitionAsync(ReviewTransition.For(current, review.Reason, attempt?.Id, trigger, now), cancellationToken))
                     {
-                        KeepsChanging(order.Id, round);
+                        KeepsChanging(orderId, round);
                         continue;
                     }
                     result = "requires_review";

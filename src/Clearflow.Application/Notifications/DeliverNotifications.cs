@@ -53,7 +53,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             endpoint = await endpoints.GetAsync(delivery.Target, cancellationToken);
             if (endpoint is not { Status: "enabled" })
             {
-                await RecordAsync(delivery, null, 0, null, $"endpoint is {endpoint?.Status ?? "gone"}", abandon: true, cancellationToken);
+                await RecordAsync(delivery, null, 0, null, $"endpoint is {endpoint?.Status ?? "gone"}", abandon: true, takenByEndpointId: null, cancellationToken);
                 return;
             }
             var secrets = new List<string> { endpoint.Secret };
@@ -72,8 +72,8 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
 
         var succeeded = error is null && (delivery.Channel != "webhook" || statusCode is >= 200 and < 300);
         error ??= succeeded ? null : $"answered {statusCode}";
-        var status = await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false, cancellationToken,
-            takenByEndpointId: succeeded ? endpoint?.Id : null);
+        var status = await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false,
+            takenByEndpointId: succeeded ? endpoint?.Id : null, cancellationToken);
         if (endpoint is not null && !succeeded)
         {
             var now = clock.GetUtcNow();
@@ -138,8 +138,9 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     }
 
     /// <returns>The delivery's status after this attempt: delivered, pending or abandoned.</returns>
-    private async Task<string> RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon, CancellationToken cancellationToken,
-        string? takenByEndpointId = null)
+    /// <param name="takenByEndpointId">the webhook endpoint that took the delivery (its failure streak ends with this record)</param>
+    private async Task<string> RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon,
+        string? takenByEndpointId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var next = error is null || abandon ? null : DeliverySchedule.NextAttempt(delivery.Attempts, delivery.CreatedAt, now);
