@@ -3,9 +3,9 @@ using System.Collections.Frozen;
 namespace Clearflow.Domain.Orders;
 
 /// <summary>
-/// The only moves an order's status may make. Storage enforces them with a conditional
-/// update (<c>WHERE status IN (predecessors)</c>), so two racing signals can never move an
-/// order backwards: the loser's update matches no row.
+/// The only moves an order's status may make. Storage refuses any other move, and applies an allowed one with a
+/// conditional update guarded by the status it was decided on (<c>WHERE status = @from</c>), so of two racing
+/// signals only one can move the order, and never backwards.
 /// </summary>
 public static class OrderStateMachine
 {
