@@ -153,61 +153,44 @@ public abstract partial class SqlStore
         {
             throw new ArgumentException($"An order cannot move from {transition.From.ToWire()} to {transition.To.ToWire()}.", nameof(transition));
         }
-        var moved = await WriteAsync(async (connection, transaction) =>
-        {
-            // The guard is in the WHERE clause, not in code that read the row earlier: of two racing transitions
-            // decided on the same status only one can match, and with the check above a status never moves backwards.
-            var parameters = new DynamicParameters(new
+        // The guard is in the WHERE clause, not in code that read the row earlier: of two racing transitions
+        // decided on the same status only one can match, and with the check above a status never moves backwards.
+        var guard = new Statement(
+            """
+            UPDATE orders
+            SET status = @to, status_reason = @reason, amount_paid = COALESCE(@amountPaid, amount_paid), updated_at = @at,
+                next_check_at = CASE WHEN @stopChecks = 1 THEN NULL ELSE next_check_at END,
+                compensation_required_at = CASE WHEN @compensate = 1 THEN @at ELSE compensation_required_at END
+            WHERE id = @orderId AND status = @from
+            """,
+            new
             {
-                // Final or with an operator: leaves the poller's partial index.
-                stopChecks = OrderStateMachine.IsFinal(transition.To) || transition.To == OrderStatus.RequiresReview ? 1 : 0,
-                compensate = transition.RequiresCompensation ? 1 : 0,
                 to = transition.To.ToWire(),
                 reason = transition.Reason,
                 amountPaid = transition.AmountPaid,
                 at = Ms(transition.Entry.At),
+                // Final or with an operator: leaves the poller's partial index.
+                stopChecks = OrderStateMachine.IsFinal(transition.To) || transition.To == OrderStatus.RequiresReview ? 1 : 0,
+                compensate = transition.RequiresCompensation ? 1 : 0,
                 orderId = transition.OrderId,
                 from = transition.From.ToWire(),
             });
-            var updated = await connection.ExecuteAsync(Command(
-                $"""
-                UPDATE orders
-                SET status = @to, status_reason = @reason, amount_paid = COALESCE(@amountPaid, amount_paid), updated_at = @at,
-                    next_check_at = CASE WHEN @stopChecks = 1 THEN NULL ELSE next_check_at END,
-                    compensation_required_at = CASE WHEN @compensate = 1 THEN @at ELSE compensation_required_at END
-                WHERE id = @orderId AND status = @from
-                """, parameters, transaction, cancellationToken));
-            if (updated == 0)
-            {
-                return false;
-            }
-            // Everything else the transition writes, in one round trip.
-            var rest = new StatementBatch();
-            if (transition is { AttemptId: not null, AttemptStatus: not null })
-            {
-                rest.Add(new Statement("UPDATE payment_attempts SET status = @status, updated_at = @at WHERE id = @id",
-                    new { status = transition.AttemptStatus, at = Ms(transition.Entry.At), id = transition.AttemptId }));
-            }
-            rest.Add(TimelineInsert(transition.OrderId, transition.Entry));
-            foreach (var message in transition.Notifications)
-            {
-                rest.Add(OutboxInsert(message));
-            }
-            foreach (var posting in transition.Ledger is { } ledger ? LedgerInserts(ledger, transition.Entry.At) : [])
-            {
-                rest.Add(posting);
-            }
-            foreach (var task in transition.Tasks)
-            {
-                rest.Add(OrderTaskInsert(task));
-            }
-            if (StatusChangeAnnouncement(transition.OrderId) is { } announcement)
-            {
-                rest.Add(announcement);
-            }
-            await rest.ExecuteAsync(connection, transaction, cancellationToken);
-            return true;
-        }, cancellationToken);
+        // Everything else the transition writes, only if the guard matched.
+        var rest = new List<Statement>();
+        if (transition is { AttemptId: not null, AttemptStatus: not null })
+        {
+            rest.Add(new Statement("UPDATE payment_attempts SET status = @status, updated_at = @at WHERE id = @id",
+                new { status = transition.AttemptStatus, at = Ms(transition.Entry.At), id = transition.AttemptId }));
+        }
+        rest.Add(TimelineInsert(transition.OrderId, transition.Entry));
+        rest.AddRange(transition.Notifications.Select(OutboxInsert));
+        rest.AddRange(transition.Ledger is { } ledger ? LedgerInserts(ledger, transition.Entry.At) : []);
+        rest.AddRange(transition.Tasks.Select(OrderTaskInsert));
+        if (StatusChangeAnnouncement(transition.OrderId) is { } announcement)
+        {
+            rest.Add(announcement);
+        }
+        var moved = await WriteIfAsync(guard, rest, [], cancellationToken);
         if (moved)
         {
             RaiseOrderStatusChanged(transition.OrderId);

@@ -101,33 +101,23 @@ public abstract partial class SqlStore
             new { id, statusFailures, failureMode }, transaction, cancellationToken)) == 1, cancellationToken);
 
     public Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
-        {
-            // A checkout is completed once; a pending one may still be completed with a final answer.
-            var updated = await connection.ExecuteAsync(Command(
+        // A checkout is completed once; a pending one may still be completed with a final answer. Its webhooks only with it.
+        WriteIfAsync(new Statement(
                 """
                 UPDATE sandbox_orders SET status = @Status, payment_id = COALESCE(payment_id, @PaymentId), reported_amount = @ReportedAmount, updated_at = @at,
                     pending_checks_left = @PendingChecks, eventual_status = @EventualStatus
                 WHERE id = @OrderId AND status IN ('created', 'pending')
                 """,
                 new { completion.Status, completion.PaymentId, completion.ReportedAmount, at = Ms(completion.At), completion.OrderId,
-                    completion.PendingChecks, completion.EventualStatus }, transaction, cancellationToken));
-            if (updated == 0)
-            {
-                return false;
-            }
-            foreach (var webhook in webhooks)
-            {
-                await connection.ExecuteAsync(Command(
-                    $"""
-                    INSERT INTO sandbox_webhooks ({SandboxWebhookColumns})
-                    VALUES (@DeliveryId, @EventId, @OrderId, @Sequence, @EventType, @Body, @signCorrectly, @NotifyUrl, @availableAt, 0, NULL, NULL)
-                    """,
-                    new { webhook.DeliveryId, webhook.EventId, webhook.OrderId, webhook.Sequence, webhook.EventType, webhook.Body,
-                        signCorrectly = webhook.SignCorrectly ? 1 : 0, webhook.NotifyUrl, availableAt = Ms(webhook.AvailableAt) }, transaction, cancellationToken));
-            }
-            return true;
-        }, cancellationToken);
+                    completion.PendingChecks, completion.EventualStatus }),
+            [.. webhooks.Select(webhook => new Statement(
+                $"""
+                INSERT INTO sandbox_webhooks ({SandboxWebhookColumns})
+                VALUES (@DeliveryId, @EventId, @OrderId, @Sequence, @EventType, @Body, @signCorrectly, @NotifyUrl, @availableAt, 0, NULL, NULL)
+                """,
+                new { webhook.DeliveryId, webhook.EventId, webhook.OrderId, webhook.Sequence, webhook.EventType, webhook.Body,
+                    signCorrectly = webhook.SignCorrectly ? 1 : 0, webhook.NotifyUrl, availableAt = Ms(webhook.AvailableAt) }))],
+            [], cancellationToken);
 
     public Task<IReadOnlyList<SandboxWebhookRecord>> ClaimDueSandboxWebhooksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>

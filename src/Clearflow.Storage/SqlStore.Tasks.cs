@@ -55,37 +55,22 @@ public abstract partial class SqlStore
             ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task<bool> CompleteOrderTaskAsync(string taskId, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
-        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public Task<bool> CompleteOrderTaskAsync(OrderTaskRecord task, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
+        IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken)
+    {
+        var guard = new Statement(
+            "UPDATE order_tasks SET status = @status, completed_at = @at, last_error = @error WHERE id = @id AND status = 'pending'",
+            new { status, at = Ms(at), error, id = task.Id });
+        // The step is recorded either way; the rest only by the completion that won.
+        var rest = new List<Statement>();
+        if (entry is not null)
         {
-            var orderId = await connection.QuerySingleOrDefaultAsync<string>(Command(
-                "UPDATE order_tasks SET status = @status, completed_at = @at, last_error = @error WHERE id = @taskId AND status = 'pending' RETURNING order_id",
-                new { taskId, status, at = Ms(at), error }, transaction, cancellationToken));
-            // The step is recorded either way; the rest only by the completion that won. One round trip.
-            var rest = new StatementBatch();
-            if (step is not null)
-            {
-                rest.Add(StepInsert(step));
-            }
-            if (orderId is not null)
-            {
-                if (entry is not null)
-                {
-                    rest.Add(TimelineInsert(orderId, entry));
-                }
-                foreach (var task in followUps)
-                {
-                    rest.Add(OrderTaskInsert(task));
-                }
-                foreach (var message in notifications)
-                {
-                    rest.Add(OutboxInsert(message));
-                }
-            }
-            await rest.ExecuteAsync(connection, transaction, cancellationToken);
-            return orderId is not null;
-        }, cancellationToken);
+            rest.Add(TimelineInsert(task.OrderId, entry));
+        }
+        rest.AddRange(followUps.Select(OrderTaskInsert));
+        rest.AddRange(notifications.Select(OutboxInsert));
+        return WriteIfAsync(guard, rest, step is null ? [] : [StepInsert(step)], cancellationToken);
+    }
 
     public Task RetryOrderTaskAsync(string taskId, DateTimeOffset availableAt, string error, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(

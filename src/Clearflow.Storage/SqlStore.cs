@@ -55,6 +55,25 @@ public abstract partial class SqlStore : IClearflowStore
     }
 
     /// <summary>
+    /// Runs <paramref name="guard"/>, an <c>UPDATE</c> keyed by id whose <c>WHERE</c> clause decides (a status guard),
+    /// then the <paramref name="guarded"/> statements only if it changed a row, and <paramref name="always"/> either way,
+    /// all in one transaction; answers whether the guard changed a row. Here: the guard, one batch for the rest, and
+    /// COMMIT. PostgreSQL sends it all as one statement (<see cref="Postgres.GuardedWrite"/>, ADR 16).
+    /// </summary>
+    protected virtual Task<bool> WriteIfAsync(Statement guard, IReadOnlyList<Statement> guarded, IReadOnlyList<Statement> always, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var matched = await ExecuteAsync(connection, transaction, guard, cancellationToken) > 0;
+            var rest = new StatementBatch();
+            foreach (var statement in matched ? always.Concat(guarded) : always)
+            {
+                rest.Add(statement);
+            }
+            await rest.ExecuteAsync(connection, transaction, cancellationToken);
+            return matched;
+        }, cancellationToken);
+
+    /// <summary>
     /// True when <paramref name="exception"/> is a unique or primary-key violation: a write sent as one command
     /// (so that it costs one round trip) learns this way that its first row already exists, and the database has
     /// undone the whole command.

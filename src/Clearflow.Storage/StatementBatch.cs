@@ -29,12 +29,7 @@ public sealed class StatementBatch
 
     public void Add(Statement statement)
     {
-        var suffix = "_" + (Count++).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var property in PropertiesOf.GetOrAdd(statement.Parameters.GetType(), t => t.GetProperties()))
-        {
-            _parameters.Add((property.Name + suffix, property.GetValue(statement.Parameters)));
-        }
-        AppendRenamed(statement.Sql, suffix);
+        AppendRenamed(_sql, _parameters, statement, Count++);
         _sql.Append(";\n");
     }
 
@@ -47,33 +42,54 @@ public sealed class StatementBatch
         }
         // A plain command, not Dapper: values only (the provider infers their types from the values and the
         // columns), which also spares Npgsql a type lookup per parameter that Dapper's DbType handling costs.
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = _sql.ToString();
-        foreach (var (name, value) in _parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
+        await using var command = CreateCommand(connection, transaction, _sql.ToString(), _parameters);
         await command.ExecuteNonQueryAsync(cancellationToken);
         _sql.Clear();
         _parameters.Clear();
         Count = 0;
     }
 
+    /// <summary>A plain command with <paramref name="parameters"/> as values only (see <see cref="ExecuteAsync"/>).</summary>
+    internal static DbCommand CreateCommand(DbConnection connection, DbTransaction? transaction, string sql, IEnumerable<(string Name, object? Value)> parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
     /// <summary>
-    /// Appends <paramref name="sql"/> with every parameter name (<c>@</c> and word characters) outside a <c>'...'</c>
-    /// literal followed by <paramref name="suffix"/>. A doubled quote inside a literal toggles twice: still inside.
+    /// Appends <paramref name="statement"/>'s SQL to <paramref name="sql"/> and its parameters to <paramref name="parameters"/>,
+    /// every name followed by <c>_</c><paramref name="position"/>.
     /// </summary>
-    private void AppendRenamed(string sql, string suffix)
+    internal static void AppendRenamed(StringBuilder sql, List<(string Name, object? Value)> parameters, Statement statement, int position)
+    {
+        var suffix = "_" + position.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var property in PropertiesOf.GetOrAdd(statement.Parameters.GetType(), t => t.GetProperties()))
+        {
+            parameters.Add((property.Name + suffix, property.GetValue(statement.Parameters)));
+        }
+        AppendRenamed(sql, statement.Sql, suffix);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="source"/> to <paramref name="sql"/> with every parameter name (<c>@</c> and word characters)
+    /// outside a <c>'...'</c> literal followed by <paramref name="suffix"/>. A doubled quote inside a literal toggles twice: still inside.
+    /// </summary>
+    private static void AppendRenamed(StringBuilder sql, string source, string suffix)
     {
         var quoted = false;
-        for (var i = 0; i < sql.Length; i++)
+        for (var i = 0; i < source.Length; i++)
         {
-            var c = sql[i];
-            _sql.Append(c);
+            var c = source[i];
+            sql.Append(c);
             if (c == '\'')
             {
                 quoted = !quoted;
@@ -81,13 +97,13 @@ public sealed class StatementBatch
             else if (c == '@' && !quoted)
             {
                 var start = i;
-                while (i + 1 < sql.Length && (char.IsLetterOrDigit(sql[i + 1]) || sql[i + 1] == '_'))
+                while (i + 1 < source.Length && (char.IsLetterOrDigit(source[i + 1]) || source[i + 1] == '_'))
                 {
-                    _sql.Append(sql[++i]);
+                    sql.Append(source[++i]);
                 }
                 if (i > start)
                 {
-                    _sql.Append(suffix);
+                    sql.Append(suffix);
                 }
             }
         }

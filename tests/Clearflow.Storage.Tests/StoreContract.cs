@@ -87,18 +87,32 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task A_transition_applies_only_from_an_allowed_status_and_writes_its_timeline_entry_with_it()
     {
-        var order = await NewOrderAsync(await NewMerchantAsync());
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
         var attempt = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", "ref-" + Guid.NewGuid(), "created", "{}", T0, T0);
         Assert.True(await Store.AddAttemptAsync(attempt, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), null, None));
         Assert.Equal(attempt, await Store.FindAttemptByReferenceAsync("sandbox", attempt.GatewayReference, None));
 
+        var capture = Domain.Ledger.LedgerRules.Capture(merchant.Id, order.Id, "sandbox", 49_900, "INR");
         var toSucceeded = new StatusTransition(order.Id, OrderStatus.Created, OrderStatus.Succeeded, "paid", 49_900, attempt.Id, "succeeded",
-            new TimelineEntry(T0.AddMinutes(1), "status.changed", "created -> succeeded"));
+            new TimelineEntry(T0.AddMinutes(1), "status.changed", "created -> succeeded")) { Ledger = capture };
         Assert.True(await Store.TryTransitionAsync(toSucceeded, None));
+        // The postings come back in the order they were given (entries are read in insertion order).
+        Assert.Equal(capture.Postings.Select(p => (p.Account, p.Amount)),
+            (await Store.ListLedgerEntriesAsync(merchant.Id, order.Id, None)).Select(e => (e.Account, e.Amount)));
 
-        var backwards = new StatusTransition(order.Id, OrderStatus.Created, OrderStatus.Pending, "late pending", null, null, null,
-            new TimelineEntry(T0.AddMinutes(2), "status.changed", "should not be written"));
+        // A refused transition writes none of what goes with it.
+        var backwards = new StatusTransition(order.Id, OrderStatus.Created, OrderStatus.Pending, "late pending", null, attempt.Id, "pending",
+            new TimelineEntry(T0.AddMinutes(2), "status.changed", "should not be written"))
+        {
+            Notifications = [new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "payment.pending", "refused:" + order.Id, "{}", T0.AddMinutes(2))],
+            Ledger = Domain.Ledger.LedgerRules.Refund(merchant.Id, order.Id, "rfd_" + Guid.NewGuid().ToString("N"), "sandbox", 1, "INR"),
+            Tasks = [new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Fulfil, "pending", null, 0, T0, null, T0, null)],
+        };
         Assert.False(await Store.TryTransitionAsync(backwards, None));
+        Assert.Empty(await Store.ListOutboxMessagesAsync(merchant.Id, order.Id, None));
+        Assert.Equal(capture.Postings.Count, (await Store.ListLedgerEntriesAsync(merchant.Id, order.Id, None)).Count);
+        Assert.Empty(await Store.ListOrderTasksAsync(order.Id, None));
         // A move the state machine does not allow is refused before it reaches the database.
         await Assert.ThrowsAsync<ArgumentException>(() => Store.TryTransitionAsync(backwards with { From = OrderStatus.Succeeded }, None));
 
@@ -529,19 +543,24 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(2, Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(5), T0.AddMinutes(7), 10, None), t => t.Id == task.Id).Attempts);
 
         var compensate = new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Compensate, "pending", "refused", 0, T0.AddMinutes(6), null, T0.AddMinutes(6), null);
-        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "failed", T0.AddMinutes(6), "410", new TimelineEntry(T0.AddMinutes(6), "fulfilment.failed", "no"), [compensate], [], null, None));
-        Assert.False(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(7), null, null, [], [], null, None));
+        Assert.True(await Store.CompleteOrderTaskAsync(task, "failed", T0.AddMinutes(6), "410", new TimelineEntry(T0.AddMinutes(6), "fulfilment.failed", "no"), [compensate], [], null, None));
+        // A second completion changes nothing and writes none of what goes with it.
+        Assert.False(await Store.CompleteOrderTaskAsync(task, "done", T0.AddMinutes(7), null, new TimelineEntry(T0.AddMinutes(7), "fulfilment.done", "should not be written"),
+            [compensate with { Id = "tsk_" + Guid.NewGuid().ToString("N"), Kind = "refused-kind" }],
+            [new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "order.fulfilled", "refused:" + task.Id, "{}", T0.AddMinutes(7))], null, None));
         var tasks = await Store.ListOrderTasksAsync(order.Id, None);
         Assert.Equal([("fulfil", "failed"), ("compensate", "pending")], tasks.Select(t => (t.Kind, t.Status)));
+        Assert.DoesNotContain(await Store.GetTimelineAsync(order.Id, None), e => e.Message == "should not be written");
+        Assert.DoesNotContain(await Store.ListOutboxMessagesAsync(merchant.Id, order.Id, None), m => m.DedupeKey == "refused:" + task.Id);
 
         await Store.RecordStepAsync(new StepRecord(order.Id, "fulfil", 2, T0, T0.AddSeconds(1), "permanent", "410"), None);
         Assert.Equal(("fulfil", 2, "410"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt, s.Error)).Single());
 
         // The step that ran a task goes with its completion, and is kept even when another worker finished the task first.
         var compensateClaimed = Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(8), T0.AddMinutes(10), 10, None), t => t.Id == compensate.Id);
-        Assert.True(await Store.CompleteOrderTaskAsync(compensateClaimed.Id, "done", T0.AddMinutes(8), null, new TimelineEntry(T0.AddMinutes(8), "compensation.refund_submitted", "refund"),
+        Assert.True(await Store.CompleteOrderTaskAsync(compensateClaimed, "done", T0.AddMinutes(8), null, new TimelineEntry(T0.AddMinutes(8), "compensation.refund_submitted", "refund"),
             [], [], new StepRecord(order.Id, "compensate", 1, T0.AddMinutes(8), T0.AddMinutes(8), "refund pending", null), None));
-        Assert.False(await Store.CompleteOrderTaskAsync(compensateClaimed.Id, "done", T0.AddMinutes(9), null, null,
+        Assert.False(await Store.CompleteOrderTaskAsync(compensateClaimed, "done", T0.AddMinutes(9), null, null,
             [], [], new StepRecord(order.Id, "compensate", 2, T0.AddMinutes(9), T0.AddMinutes(9), "refund pending", null), None));
         Assert.Equal([("fulfil", 2), ("compensate", 1), ("compensate", 2)], (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt)));
 
@@ -673,7 +692,7 @@ public abstract class StoreContract : IAsyncLifetime
         await Store.RetryOrderTaskAsync(task.Id, T0.AddMinutes(30), "503", None);
         Assert.True(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(3), None));
         Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(3), T0.AddMinutes(5), 10, None), t => t.Id == task.Id);
-        Assert.True(await Store.CompleteOrderTaskAsync(task.Id, "done", T0.AddMinutes(4), null, null, [], [], null, None));
+        Assert.True(await Store.CompleteOrderTaskAsync(task, "done", T0.AddMinutes(4), null, null, [], [], null, None));
         Assert.False(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(5), None)); // ended
     }
 

@@ -195,7 +195,7 @@ public interface IOrderTaskStore
     /// Finishes a task (done or failed) with its follow-ups, notifications and timeline entry in one transaction; false when it
     /// was finished already. The step that ran it, if given, is recorded in the same transaction either way.
     /// </summary>
-    Task<bool> CompleteOrderTaskAsync(string taskId, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
+    Task<bool> CompleteOrderTaskAsync(OrderTaskRecord task, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
         IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken);
 
     Task RetryOrderTaskAsync(string taskId, DateTimeOffset availableAt, string error, CancellationToken cancellationToken);

@@ -22,7 +22,7 @@ public sealed class CompensateOrder(IClearflowStore store, SubmitRefund submit, 
         var remaining = order.AmountPaid - order.AmountRefundReserved;
         if (existing is null && remaining <= 0)
         {
-            await store.CompleteOrderTaskAsync(task.Id, "done", clock.GetUtcNow(), null,
+            await store.CompleteOrderTaskAsync(task, "done", clock.GetUtcNow(), null,
                 new TimelineEntry(clock.GetUtcNow(), "compensation.skipped", "Compensation needed, but nothing is left to refund."), [], [],
                 new StepRecord(order.Id, "compensate", task.Attempts, started, clock.GetUtcNow(), "skipped", "nothing left to refund"), cancellationToken);
             return "skipped";
@@ -33,13 +33,13 @@ public sealed class CompensateOrder(IClearflowStore store, SubmitRefund submit, 
         var now = clock.GetUtcNow();
         if (!result.IsSuccess)
         {
-            await store.CompleteOrderTaskAsync(task.Id, "failed", now, result.Error!.Detail,
+            await store.CompleteOrderTaskAsync(task, "failed", now, result.Error!.Detail,
                 new TimelineEntry(now, "compensation.failed", $"Could not refund: {result.Error.Detail}"), [], [],
                 new StepRecord(order.Id, "compensate", task.Attempts, started, now, "failed", result.Error.Detail), cancellationToken);
             return "failed";
         }
         var refund = result.Value!.Refund;
-        await store.CompleteOrderTaskAsync(task.Id, "done", now, null,
+        await store.CompleteOrderTaskAsync(task, "done", now, null,
             new TimelineEntry(now, "compensation.refund_submitted", $"Refund {refund.Id} of {refund.Amount} {refund.Currency} (minor units) is {refund.Status}: {task.Reason}."),
             [], [], new StepRecord(order.Id, "compensate", task.Attempts, started, now, "refund " + refund.Status, null), cancellationToken);
         return "refund " + refund.Status;

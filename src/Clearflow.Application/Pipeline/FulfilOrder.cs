@@ -26,7 +26,7 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
         if (settings.Mode == "none")
         {
             // Recorded as a step only: a timeline line for "nothing to do" on every order is noise.
-            await store.CompleteOrderTaskAsync(task.Id, "done", clock.GetUtcNow(), null, null, [], [],
+            await store.CompleteOrderTaskAsync(task, "done", clock.GetUtcNow(), null, null, [], [],
                 new StepRecord(order.Id, "fulfil", task.Attempts, started, clock.GetUtcNow(), "skipped", "no fulfilment configured"), cancellationToken);
             return "skipped";
         }
@@ -72,7 +72,7 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
         switch (outcome)
         {
             case FulfilmentOutcome.Fulfilled:
-                await store.CompleteOrderTaskAsync(task.Id, "done", now, null,
+                await store.CompleteOrderTaskAsync(task, "done", now, null,
                     new TimelineEntry(now, "fulfilment.succeeded", $"Merchant fulfilled the order (attempt {task.Attempts})."), [], [OrderNotices.Fulfilled(order, now)], step, cancellationToken);
                 faults.At("fulfil.recorded");
                 return "fulfilled";
@@ -86,7 +86,7 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
             default:
                 var reason = outcome == FulfilmentOutcome.Permanent ? error ?? "refused" : $"{settings.MaxAttempts} attempts failed, last: {error}";
                 var compensate = new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Compensate, "pending", "fulfilment failed: " + reason, 0, now, null, now, null);
-                await store.CompleteOrderTaskAsync(task.Id, "failed", now, reason,
+                await store.CompleteOrderTaskAsync(task, "failed", now, reason,
                     new TimelineEntry(now, "fulfilment.failed", $"Fulfilment failed for good ({reason}): the customer will be refunded."),
                     [compensate], [OrderNotices.FulfilmentFailed(order, reason, now)], step, cancellationToken);
                 return "failed";

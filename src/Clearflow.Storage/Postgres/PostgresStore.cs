@@ -42,6 +42,16 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         RETURNING {string.Join(", ", returning.Split(", ").Select(c => table + "." + c))}
         """;
 
+    protected override Task<bool> WriteIfAsync(Statement guard, IReadOnlyList<Statement> guarded, IReadOnlyList<Statement> always, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = GuardedWrite.Build(guard, guarded, always);
+        return WriteOneAsync(async (connection, transaction) =>
+        {
+            await using var command = StatementBatch.CreateCommand(connection, transaction, sql, parameters);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
+        }, cancellationToken);
+    }
+
     // NO KEY UPDATE: revocations of one merchant take turns, while inserts that reference the merchant (orders, outbox,
     // ledger: FOR KEY SHARE on its row) are not held up by one.
     protected override string LockMerchantSql => "SELECT id FROM merchants WHERE id = @merchantId FOR NO KEY UPDATE";
