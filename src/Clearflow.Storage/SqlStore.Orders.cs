@@ -112,6 +112,17 @@ public abstract partial class SqlStore
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
             $"SELECT {OrderColumns} FROM orders WHERE id = @orderId", new { orderId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
+    // The merchant's columns start at m.id: Dapper splits the row at the last column named "id".
+    private static readonly string OrderWithMerchantSql = $"""
+        SELECT {string.Join(", ", OrderColumns.Split(", ").Select(c => "o." + c))}, m.id, m.name, m.settings, m.created_at
+        FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = @orderId
+        """;
+
+    public Task<(OrderRecord Order, MerchantRecord Merchant)?> GetOrderWithMerchantAsync(string orderId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection => (await connection.QueryAsync<OrderRow, MerchantRow, (OrderRecord Order, MerchantRecord Merchant)?>(Command(
+                OrderWithMerchantSql, new { orderId }, null, cancellationToken),
+            (order, merchant) => (order.ToRecord(), merchant.ToRecord()), splitOn: "id")).SingleOrDefault(), cancellationToken);
+
     public Task<OrderRecord?> FindOrderByReceiptAsync(string merchantId, string receipt, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<OrderRow>(Command(
             $"SELECT {OrderColumns} FROM orders WHERE merchant_id = @merchantId AND receipt = @receipt", new { merchantId, receipt }, null, cancellationToken)))?.ToRecord(), cancellationToken);
@@ -202,11 +213,7 @@ public abstract partial class SqlStore
     private const string OpenStatusList = "'created', 'pending', 'unknown'";
 
     public Task AppendTimelineAsync(string orderId, TimelineEntry entry, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
-        {
-            await InsertTimelineAsync(connection, transaction, orderId, entry, cancellationToken);
-            return 0;
-        }, cancellationToken);
+        WriteOneAsync((connection, transaction) => ExecuteAsync(connection, transaction, TimelineInsert(orderId, entry), cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<TimelineEntry>> GetTimelineAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<TimelineEntry>)[.. (await connection.QueryAsync<TimelineRow>(Command(

@@ -24,7 +24,7 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
 
         // The real store, except that right after the success's first read of the order (still 'created'), a
         // pending webhook's transition commits: the race two webhooks processed side by side can produce.
-        var racing = CallHook<IClearflowStore>.After(host.Store, nameof(IClearflowStore.GetOrderAsync), () => host.Store.TryTransitionAsync(new StatusTransition(orderId,
+        var racing = CallHook<IClearflowStore>.After(host.Store, nameof(IClearflowStore.GetOrderWithMerchantAsync), () => host.Store.TryTransitionAsync(new StatusTransition(orderId,
             OrderStatus.Created, OrderStatus.Pending, "gateway reports pending", null, attempt.Id, "pending",
             new TimelineEntry(DateTimeOffset.UtcNow, "status.changed", "created -> pending: gateway reports pending (the racing webhook).", null)), default));
         using var scope = host.Services.CreateScope();

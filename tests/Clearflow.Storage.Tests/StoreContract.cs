@@ -72,6 +72,8 @@ public abstract class StoreContract : IAsyncLifetime
         var order = await NewOrderAsync(merchant, "receipt-1");
         Assert.Equal(order, await Store.GetOrderAsync(order.Id, None));
         Assert.Equal(order, await Store.FindOrderByReceiptAsync(merchant.Id, "receipt-1", None));
+        Assert.Equal((order, merchant), await Store.GetOrderWithMerchantAsync(order.Id, None));
+        Assert.Null(await Store.GetOrderWithMerchantAsync("ord_missing", None));
 
         var again = order with { Id = "ord_other" + Guid.NewGuid().ToString("N") };
         var notice = new OutboxMessage("msg_" + Guid.NewGuid().ToString("N"), merchant.Id, again.Id, "order.created", "dedupe-" + Guid.NewGuid(), "{}", T0);

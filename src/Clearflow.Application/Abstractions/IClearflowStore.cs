@@ -41,6 +41,12 @@ public interface IOrderStore
     /// <summary>Inserts the order with its first timeline entry (and notices); false when the merchant already has an order with this receipt.</summary>
     Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken);
     Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The order and its merchant as stored now (the merchant uncached, ADR 12), in one read: for the steps that need the
+    /// merchant's current settings to act on an order (fulfilment target, late-success policy).
+    /// </summary>
+    Task<(OrderRecord Order, MerchantRecord Merchant)?> GetOrderWithMerchantAsync(string orderId, CancellationToken cancellationToken);
     Task<OrderRecord?> FindOrderByReceiptAsync(string merchantId, string receipt, CancellationToken cancellationToken);
 
     /// <summary>

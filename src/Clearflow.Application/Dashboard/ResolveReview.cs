@@ -51,7 +51,7 @@ public sealed class ResolveReview(IClearflowStore store, ApplyGatewayObservation
             {
                 return Problem.Conflict("no-payment-attempt", "The order never reached a gateway, so no payment can be confirmed: resolve it as failed.");
             }
-            transition = await capture.WithCaptureAsync(transition, order, attempt, order.Amount, late: false, now, cancellationToken);
+            transition = capture.WithCapture(transition, order, attempt, order.Amount, refundLate: false, now);
         }
         return await store.TryTransitionAsync(transition, cancellationToken)
             ? to.ToWire()

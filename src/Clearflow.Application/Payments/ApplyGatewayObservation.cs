@@ -21,7 +21,8 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
         ArgumentNullException.ThrowIfNull(attempt);
         for (var round = 0; round < 5; round++)
         {
-            var order = await store.GetOrderAsync(attempt.OrderId, cancellationToken)
+            // With the merchant, as stored now: a success applies its late-success policy (ADR 12). One read either way.
+            var (order, merchant) = await store.GetOrderWithMerchantAsync(attempt.OrderId, cancellationToken)
                 ?? throw new InvalidOperationException($"Attempt {attempt.Id} points at missing order {attempt.OrderId}.");
             var decision = OutcomeDecider.Decide(order.Status, order.Amount, order.Currency, observation);
             var now = clock.GetUtcNow();
@@ -54,7 +55,8 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                     };
                     if (move.To == OrderStatus.Succeeded)
                     {
-                        transition = await WithCaptureAsync(transition, order, attempt, paid!.Value, move.IsLateSuccess, now, cancellationToken);
+                        var refundLate = move.IsLateSuccess && MerchantSettings.Parse(merchant.SettingsJson).LateSuccessPolicy == "refund";
+                        transition = WithCapture(transition, order, attempt, paid!.Value, refundLate, now);
                     }
                     if (await store.TryTransitionAsync(transition, cancellationToken))
                     {
@@ -68,15 +70,10 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
 
     /// <summary>
     /// Money moved: post the capture and queue what follows, in the transition's own transaction. A late
-    /// success is refunded (default policy) or accepted and fulfilled, as the merchant chose.
+    /// success is refunded (<paramref name="refundLate"/>: the default policy) or accepted and fulfilled, as the merchant chose.
     /// </summary>
-    internal async Task<StatusTransition> WithCaptureAsync(StatusTransition transition, OrderRecord order, AttemptRecord attempt, long paid, bool late,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    internal StatusTransition WithCapture(StatusTransition transition, OrderRecord order, AttemptRecord attempt, long paid, bool refundLate, DateTimeOffset now)
     {
-        // The late-success policy decides between a refund and a fulfilment: read it as stored now (uncached, ADR 12).
-        var merchant = await store.GetMerchantUncachedAsync(order.MerchantId, cancellationToken)
-            ?? throw new InvalidOperationException($"Order {order.Id} belongs to missing merchant {order.MerchantId}.");
-        var refundLate = late && MerchantSettings.Parse(merchant.SettingsJson).LateSuccessPolicy == "refund";
         var next = refundLate
             ? new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Compensate, "pending", "late success after the order was " + order.Status.ToWire(), 0, now, null, now, null)
             : new OrderTaskRecord(ids.New("tsk_"), order.Id, OrderTaskRecord.Fulfil, "pending", null, 0, now, null, now, null);

@@ -17,9 +17,8 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
     public async Task<string> HandleAsync(OrderTaskRecord task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
-        var order = (await store.GetOrderAsync(task.OrderId, cancellationToken))!;
-        // Uncached: the fulfilment mode, URL and secret decide where paid order data goes (ADR 12).
-        var merchant = (await store.GetMerchantUncachedAsync(order.MerchantId, cancellationToken))!;
+        // The merchant uncached: the fulfilment mode, URL and secret decide where paid order data goes (ADR 12).
+        var (order, merchant) = (await store.GetOrderWithMerchantAsync(task.OrderId, cancellationToken))!.Value;
         var settings = MerchantSettings.Parse(merchant.SettingsJson).Fulfilment;
         var started = clock.GetUtcNow();
 
