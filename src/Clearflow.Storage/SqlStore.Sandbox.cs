@@ -119,26 +119,14 @@ public abstract partial class SqlStore
                     signCorrectly = webhook.SignCorrectly ? 1 : 0, webhook.NotifyUrl, availableAt = Ms(webhook.AvailableAt) }))],
             [], cancellationToken);
 
+    // One statement, not cancelled half-way (as the other claims). The rows come back in no particular order: each
+    // payment's events are put back in their sequence, the order the sender keeps within a payment.
     public Task<IReadOnlyList<SandboxWebhookRecord>> ClaimDueSandboxWebhooksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
-        {
-            var due = (await connection.QueryAsync<SandboxWebhookRow>(Command(
-                $"SELECT {SandboxWebhookColumns} FROM sandbox_webhooks WHERE delivered_at IS NULL AND available_at <= @now ORDER BY available_at, sequence LIMIT @limit",
-                new { now = Ms(now), limit }, transaction, cancellationToken))).ToList();
-            if (due.Count == 0)
-            {
-                return (IReadOnlyList<SandboxWebhookRecord>)[];
-            }
-            // One statement takes them all; a row another sender leased meanwhile is no longer due, and is left out.
-            var (list, parameters) = IdList(due.Select(r => r.DeliveryId), new { leaseEnd = Ms(now + lease), now = Ms(now) });
-            var taken = (await connection.QueryAsync<string>(Command(
-                $"""
-                UPDATE sandbox_webhooks SET available_at = @leaseEnd, attempts = attempts + 1
-                WHERE delivery_id IN ({list}) AND delivered_at IS NULL AND available_at <= @now
-                RETURNING delivery_id
-                """, parameters, transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
-            return (IReadOnlyList<SandboxWebhookRecord>)[.. due.Where(r => taken.Contains(r.DeliveryId)).Select(r => r.ToRecord() with { Attempts = (int)r.Attempts + 1 })];
-        }, cancellationToken);
+        WriteOneAsync(async (connection, transaction) => (IReadOnlyList<SandboxWebhookRecord>)[.. (await connection.QueryAsync<SandboxWebhookRow>(Command(
+                ClaimDueSql("sandbox_webhooks", "available_at", "delivered_at IS NULL", ", attempts = attempts + 1", SandboxWebhookColumns,
+                    key: "delivery_id", orderBy: "available_at, sequence"),
+                new { now = Ms(now), leaseEnd = Ms(now + lease), limit }, transaction, CancellationToken.None)))
+            .Select(r => r.ToRecord()).OrderBy(w => w.Sequence)], cancellationToken);
 
     public Task RecordSandboxDeliveryAsync(string deliveryId, int? statusCode, DateTimeOffset? deliveredAt, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(

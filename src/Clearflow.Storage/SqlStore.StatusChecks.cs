@@ -11,9 +11,9 @@ public abstract partial class SqlStore
     /// whole claim; PostgreSQL adds <c>FOR UPDATE SKIP LOCKED</c> so concurrent claimers skip each other's rows.
     /// Parameters: @now, @leaseEnd, @limit.
     /// </summary>
-    protected virtual string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning) => $"""
+    protected virtual string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning, string key = "id", string? orderBy = null) => $"""
         UPDATE {table} SET {dueColumn} = @leaseEnd{setExtra}
-        WHERE id IN (SELECT id FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {dueColumn} LIMIT @limit)
+        WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {orderBy ?? dueColumn} LIMIT @limit)
           AND {dueColumn} <= @now
         RETURNING {returning}
         """;

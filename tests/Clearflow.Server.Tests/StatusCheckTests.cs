@@ -28,7 +28,9 @@ public abstract class StatusCheckTests(ServerEnvironment environment, StoreKind 
     {
         ["Clearflow:Poller:Enabled"] = poller ? "true" : "false",
         ["Clearflow:EndOfDay:Enabled"] = endOfDay ? "true" : "false",
-        ["Clearflow:Sandbox:RequestTimeout"] = "00:00:01",
+        // Short, so that the scripted "timeout" outage does not hold a test for the shipped 10 s; not shorter than
+        // 3 s, because a real status query on a busy 2-core machine can take over a second, and would then read as an outage.
+        ["Clearflow:Sandbox:RequestTimeout"] = "00:00:03",
     };
 
     private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock)> StartAsync(bool poller = false)

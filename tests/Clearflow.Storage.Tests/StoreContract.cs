@@ -256,16 +256,23 @@ public abstract class StoreContract : IAsyncLifetime
         var second = await Store.InsertSandboxOrderAsync(order with { Id = "sbx_ord_other" }, None);
         Assert.Equal(first.Id, second.Id);
 
-        var webhook = new SandboxWebhookRecord("dlv-" + Guid.NewGuid().ToString("N"), "evt-1", first.Id, 0, "payment.succeeded", [1], true, order.NotifyUrl, T0, 0, null, null);
-        Assert.True(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(first.Id, "succeeded", "pay_1", null, T0), [webhook], None));
-        Assert.False(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(first.Id, "failed", "pay_1", null, T0), [], None));
+        SandboxWebhookRecord Webhook(int sequence, string eventType) =>
+            new("dlv-" + Guid.NewGuid().ToString("N"), "evt-" + Guid.NewGuid().ToString("N"), first.Id, sequence, eventType, [1], true, order.NotifyUrl, T0, 0, null, null);
+        var (webhook, duplicate) = (Webhook(0, "payment.succeeded"), Webhook(1, "payment.succeeded"));
+        Assert.True(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(first.Id, "succeeded", "pay_1", null, T0), [webhook, duplicate], None));
+        // Completed once: a second completion changes nothing and queues none of its webhooks.
+        Assert.False(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(first.Id, "failed", "pay_1", null, T0), [Webhook(2, "payment.failed")], None));
         Assert.Equal("succeeded", (await Store.GetSandboxOrderAsync(first.Id, None))!.Status);
+        Assert.Equal(new[] { webhook.DeliveryId, duplicate.DeliveryId }.Order(), (await Store.ListSandboxWebhooksAsync(first.Id, None)).Select(w => w.DeliveryId).Order());
 
-        var due = await Store.ClaimDueSandboxWebhooksAsync(T0, TimeSpan.FromSeconds(30), 10, None);
-        Assert.Contains(due, w => w.DeliveryId == webhook.DeliveryId);
+        // Racing senders take each webhook once, counting the attempt; a payment's events come back in their sequence.
+        var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => Store.ClaimDueSandboxWebhooksAsync(T0, TimeSpan.FromSeconds(30), 10, None))));
+        var due = claims.SelectMany(c => c).Where(w => w.OrderId == first.Id).ToList();
+        Assert.Equal([(webhook.DeliveryId, 1), (duplicate.DeliveryId, 1)], due.Select(w => (w.DeliveryId, w.Attempts)).OrderBy(w => w.DeliveryId == duplicate.DeliveryId));
+        Assert.All(claims, c => Assert.Equal(c.Where(w => w.OrderId == first.Id).Select(w => w.Sequence).Order(), c.Where(w => w.OrderId == first.Id).Select(w => w.Sequence)));
         Assert.DoesNotContain(await Store.ClaimDueSandboxWebhooksAsync(T0.AddSeconds(1), TimeSpan.FromSeconds(30), 10, None), w => w.DeliveryId == webhook.DeliveryId);
         await Store.RecordSandboxDeliveryAsync(webhook.DeliveryId, 200, T0.AddSeconds(2), null, None);
-        var listed = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None));
+        var listed = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None), w => w.DeliveryId == webhook.DeliveryId);
         Assert.Equal((200, 1), (listed.LastStatusCode, listed.Attempts));
     }
 

@@ -33,12 +33,12 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         }
     }
 
-    protected override string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning) => $"""
+    protected override string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning, string key = "id", string? orderBy = null) => $"""
         WITH due AS (
-            SELECT id FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {dueColumn} LIMIT @limit FOR UPDATE SKIP LOCKED
+            SELECT {key} FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {orderBy ?? dueColumn} LIMIT @limit FOR UPDATE SKIP LOCKED
         )
         UPDATE {table} SET {dueColumn} = @leaseEnd{setExtra} FROM due
-        WHERE {table}.id = due.id AND {table}.{dueColumn} <= @now
+        WHERE {table}.{key} = due.{key} AND {table}.{dueColumn} <= @now
         RETURNING {string.Join(", ", returning.Split(", ").Select(c => table + "." + c))}
         """;
 
