@@ -7,6 +7,8 @@ namespace Clearflow.Storage;
 
 public abstract partial class SqlStore
 {
+    private const string AttemptColumns = "id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at";
+
     private const string OrderColumns =
         "id, merchant_id, receipt, amount, currency, amount_paid, amount_refunded, status, status_reason, gateway, customer_id, customer_email, " +
         "customer_phone, customer_name, metadata, return_url, client_secret, idempotency_key, created_at, updated_at, " +
@@ -150,12 +152,12 @@ public abstract partial class SqlStore
 
     public Task<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<AttemptRecord>)[.. (await connection.QueryAsync<AttemptRow>(Command(
-            "SELECT id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at FROM payment_attempts WHERE order_id = @orderId ORDER BY created_at, id",
+            $"SELECT {AttemptColumns} FROM payment_attempts WHERE order_id = @orderId ORDER BY created_at, id",
             new { orderId }, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
     public Task<AttemptRecord?> FindAttemptByReferenceAsync(string gateway, string gatewayReference, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<AttemptRow>(Command(
-            "SELECT id, order_id, gateway, gateway_reference, status, checkout, created_at, updated_at FROM payment_attempts WHERE gateway = @gateway AND gateway_reference = @gatewayReference",
+            $"SELECT {AttemptColumns} FROM payment_attempts WHERE gateway = @gateway AND gateway_reference = @gatewayReference",
             new { gateway, gatewayReference }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
     public async Task<bool> TryTransitionAsync(StatusTransition transition, CancellationToken cancellationToken)

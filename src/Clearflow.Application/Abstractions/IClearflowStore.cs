@@ -98,8 +98,11 @@ public interface IInboxStore
     /// <summary>Stores the event durably; false when (gateway, dedupe key) was seen before.</summary>
     Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken);
 
-    /// <summary>Takes the event for processing for <paramref name="lease"/>; null when done or held by another worker.</summary>
-    Task<InboxEventRecord?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
+    /// <summary>
+    /// Takes the event for processing for <paramref name="lease"/>, read together with the attempt its gateway reference
+    /// names; null when done or held by another worker.
+    /// </summary>
+    Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
     /// <summary>Marks the event processed, with the pipeline step that processed it (if any) in the same transaction.</summary>

@@ -192,6 +192,9 @@ public enum InboxSource
     Poll,
 }
 
+/// <summary>An inbox event taken for processing, with the payment attempt its gateway reference names (null: none known).</summary>
+public sealed record ClaimedInboxEvent(InboxEventRecord Event, AttemptRecord? Attempt);
+
 /// <summary>
 /// An outcome signal as stored before it is processed. Webhooks are kept raw (exact bytes) for
 /// audit, next to the normalised observation the connector read from them.

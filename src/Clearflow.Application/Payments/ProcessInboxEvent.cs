@@ -20,13 +20,10 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
     /// <summary>Processes the event if it is still due; returns what happened, or null when it was not ours to take.</summary>
     public async Task<string?> HandleAsync(string inboxEventId, CancellationToken cancellationToken)
     {
-        var inboxEvent = await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken);
-        if (inboxEvent is null)
+        if (await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken) is not var (inboxEvent, attempt))
         {
             return null;
         }
-
-        var attempt = await store.FindAttemptByReferenceAsync(inboxEvent.Gateway, inboxEvent.GatewayReference, cancellationToken);
         if (attempt is null || (inboxEvent.OrderId is not null && inboxEvent.OrderId != attempt.OrderId))
         {
             // Signed by the gateway but about nothing we know (another installation, a deleted test order).
