@@ -64,7 +64,9 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         var due = await store.ClaimDueSandboxWebhooksAsync(clock.GetUtcNow(), TimeSpan.FromSeconds(30), BatchSize, cancellationToken);
         var secret = await account.WebhookSecretAsync(cancellationToken);
         var http = httpClients.CreateClient(nameof(SandboxWebhookSender));
-        // Claimed in sequence order; grouping keeps each payment's events in that order.
+        // A claim gives each payment's events in their sequence; grouping keeps that order within this round. Two nodes'
+        // senders may split one payment's events between them: real gateways promise no order either, and Clearflow
+        // does not depend on one (a late or repeated event is decided on the order's status).
         await Parallel.ForEachAsync(due.GroupBy(w => w.OrderId), new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken },
             async (payment, _) =>
             {

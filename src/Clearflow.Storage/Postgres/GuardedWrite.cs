@@ -35,6 +35,23 @@ internal static class GuardedWrite
         // the statements were given, as the other stores do; timeline entries and ledger postings are read ORDER BY id.
         // Correctness does not depend on it: each statement writes different rows.
         var parts = always.Select(s => (Statement: s, Guarded: false)).Concat(guarded.Select(s => (Statement: s, Guarded: true))).ToList();
+        var guardTable = TableOf(guard.Sql);
+        foreach (var (statement, isGuarded) in parts)
+        {
+            // Every part of one statement reads the rows as they were before it: an UPDATE of the guard's table could
+            // meet the row the guard just changed and skip it silently, and an upsert could fail on it. Refused, so
+            // nothing that works on SQLite is quietly lost here.
+            if ((StartsWith(statement.Sql, "UPDATE") && TableOf(statement.Sql) == guardTable)
+                || (Keywords(statement.Sql, "DO").Count > 0 && !statement.Sql.Contains("DO NOTHING", StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new NotSupportedException($"A guarded write cannot update the guard's table ({guardTable}) or upsert: {statement.Sql}");
+            }
+            // A sub-statement that only reads is never run unless the final SELECT reads it: only a guarded SELECT is folded in there.
+            if (!isGuarded && !(StartsWith(statement.Sql, "INSERT") || StartsWith(statement.Sql, "UPDATE")))
+            {
+                throw new NotSupportedException($"A statement written either way is an INSERT or an UPDATE: {statement.Sql}");
+            }
+        }
         for (var i = parts.Count - 1; i >= 0; i--)
         {
             var (statement, isGuarded) = parts[i];
@@ -76,6 +93,13 @@ internal static class GuardedWrite
             return statement with { Sql = $"{sql[..where]}WHERE ({sql[(where + "WHERE".Length)..].Trim()}) AND EXISTS (SELECT 1 FROM guard)" };
         }
         throw new NotSupportedException($"Only a single-row INSERT ... VALUES or an UPDATE ... WHERE without RETURNING can be guarded: {statement.Sql}");
+    }
+
+    /// <summary>The table an <c>UPDATE t</c> or <c>INSERT INTO t</c> names.</summary>
+    private static string TableOf(string sql)
+    {
+        var words = sql.Split((char[]?)null, 4, StringSplitOptions.RemoveEmptyEntries);
+        return (words.Length > 2 && words[0].Equals("INSERT", StringComparison.OrdinalIgnoreCase) ? words[2] : words.Length > 1 ? words[1] : "").ToLowerInvariant();
     }
 
     private static bool StartsWith(string sql, string keyword) =>
