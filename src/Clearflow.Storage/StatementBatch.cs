@@ -11,8 +11,9 @@ public readonly record struct Statement(string Sql, object Parameters);
 /// <summary>
 /// The statements of one transaction whose results nobody reads (timeline entries, outbox messages, ledger
 /// postings, tasks, step records), sent as one command when the transaction's work is done: one round trip
-/// on PostgreSQL instead of one per statement (ADR 12). Each statement's parameters are renamed with its
-/// position (<c>@orderId</c> becomes <c>@orderId_3</c>) so statements cannot see each other's values.
+/// on PostgreSQL instead of one per statement (ADR 12). PostgreSQL gets them as one Npgsql batch, each statement in
+/// positional form (<see cref="Postgres.PositionalSql"/>); SQLite as one text in which each statement's parameters are
+/// renamed with its position (<c>@orderId</c> becomes <c>@orderId_3</c>) so statements cannot see each other's values.
 /// For Clearflow's own statements only: parameters must be plain values (string, number, bytes) in
 /// <c>VALUES</c>, <c>SET</c> or <c>COALESCE</c> positions, where PostgreSQL takes a NULL's type from the column
 /// or the other argument (a NULL goes out untyped, so <c>@p IS NULL</c> would not do). An <c>@</c> inside a
@@ -22,16 +23,11 @@ public sealed class StatementBatch
 {
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]> PropertiesOf = new();
 
-    private readonly StringBuilder _sql = new();
-    private readonly List<(string Name, object? Value)> _parameters = [];
+    private readonly List<Statement> _statements = [];
 
-    public int Count { get; private set; }
+    public int Count => _statements.Count;
 
-    public void Add(Statement statement)
-    {
-        AppendRenamed(_sql, _parameters, statement, Count++);
-        _sql.Append(";\n");
-    }
+    public void Add(Statement statement) => _statements.Add(statement);
 
     /// <summary>Runs the statements (if any) in <paramref name="transaction"/> and empties the batch.</summary>
     public async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
@@ -40,13 +36,31 @@ public sealed class StatementBatch
         {
             return;
         }
-        // A plain command, not Dapper: values only (the provider infers their types from the values and the
-        // columns), which also spares Npgsql a type lookup per parameter that Dapper's DbType handling costs.
-        await using var command = CreateCommand(connection, transaction, _sql.ToString(), _parameters);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        _sql.Clear();
-        _parameters.Clear();
-        Count = 0;
+        if (connection is Npgsql.NpgsqlConnection npgsql)
+        {
+            // PostgreSQL: one batch of positional statements (one round trip, one implicit transaction without an explicit
+            // one), which Npgsql sends without parsing them (Postgres.PositionalSql).
+            await using var batch = new Npgsql.NpgsqlBatch(npgsql, (Npgsql.NpgsqlTransaction?)transaction);
+            foreach (var statement in _statements)
+            {
+                batch.BatchCommands.Add(Postgres.PositionalSql.Command(statement));
+            }
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        else
+        {
+            // A plain command, not Dapper: values only (the provider infers their types from the values and the columns).
+            var sql = new StringBuilder();
+            var parameters = new List<(string Name, object? Value)>();
+            for (var i = 0; i < _statements.Count; i++)
+            {
+                AppendRenamed(sql, parameters, _statements[i], i);
+                sql.Append(";\n");
+            }
+            await using var command = CreateCommand(connection, transaction, sql.ToString(), parameters);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        _statements.Clear();
     }
 
     /// <summary>A plain command with <paramref name="parameters"/> as values only (see <see cref="ExecuteAsync"/>).</summary>

@@ -81,7 +81,7 @@ public sealed class GuardedWriteTests(PostgresServer server)
     private static async Task<bool> RunAsync(NpgsqlConnection connection, Statement guard, Statement[] guarded, Statement[] always)
     {
         var (sql, parameters) = GuardedWrite.Build(guard, guarded, always);
-        await using var command = StatementBatch.CreateCommand(connection, null, sql, parameters);
+        await using var command = PositionalSql.Command(connection, sql, parameters);
         return (long)(await command.ExecuteScalarAsync())! > 0;
     }
 

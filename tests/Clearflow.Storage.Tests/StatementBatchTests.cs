@@ -29,7 +29,8 @@ public abstract class StatementBatchContract
         batch.Add(new Statement("INSERT INTO notes (id, body, extra) VALUES (@id, @body, 'mail ops@example.com about @id, it''s @body')", new { id = 1L, body = "first" }));
         batch.Add(new Statement("INSERT INTO notes (id, body, extra) VALUES (@id, @body, @extra)", new { id = 2L, body = "second", extra = (string?)null }));
         batch.Add(new Statement("UPDATE notes SET extra = COALESCE(extra, @fallback) WHERE id = @id", new { fallback = "filled", id = 2L }));
-        Assert.Equal(3, batch.Count);
+        batch.Add(new Statement("INSERT INTO notes (id, body, extra) VALUES (@id, @body, @body)", new { id = 3L, body = "twice" })); // one value, named twice
+        Assert.Equal(4, batch.Count);
         await batch.ExecuteAsync(connection, null, CancellationToken.None);
         Assert.Equal(0, batch.Count);
 
@@ -41,7 +42,7 @@ public abstract class StatementBatchContract
         {
             rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
         }
-        Assert.Equal([(1L, "first", "mail ops@example.com about @id, it's @body"), (2L, "second", "filled")], rows);
+        Assert.Equal([(1L, "first", "mail ops@example.com about @id, it's @body"), (2L, "second", "filled"), (3L, "twice", "twice")], rows);
     }
 }
 

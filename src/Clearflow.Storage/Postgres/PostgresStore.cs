@@ -47,7 +47,7 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         var (sql, parameters) = GuardedWrite.Build(guard, guarded, always);
         return WriteOneAsync(async (connection, transaction) =>
         {
-            await using var command = StatementBatch.CreateCommand(connection, transaction, sql, parameters);
+            await using var command = PositionalSql.Command((NpgsqlConnection)connection, sql, parameters);
             return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
         }, cancellationToken);
     }
