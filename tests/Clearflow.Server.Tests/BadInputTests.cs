@@ -64,6 +64,38 @@ public abstract class BadInputTests(ServerEnvironment environment, StoreKind kin
         await Api.ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "body-too-large");
     }
 
+    [Fact]
+    public async Task An_oversized_body_without_a_length_is_413_and_a_small_one_is_read_whole()
+    {
+        var host = await environment.HostAsync(kind);
+        using var client = host.CreateClient();
+        // Chunked: no Content-Length to refuse early, so the limit is met while reading.
+        async Task<HttpResponseMessage> PostChunkedAsync(string body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/orders")
+            {
+                Content = new StreamContent(new NonSeekableStream(Encoding.UTF8.GetBytes(body))),
+            };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Headers.TransferEncodingChunked = true;
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            return await client.SendAsync(request);
+        }
+        var oversized = Api.OrderBody(Api.NewReceipt()).Replace("\"sku\":\"mug\"", "\"sku\":\"" + new string('x', 70_000) + "\"", StringComparison.Ordinal);
+        using (var response = await PostChunkedAsync(oversized))
+        {
+            await Api.ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "body-too-large");
+        }
+        using var created = await PostChunkedAsync(Api.OrderBody(Api.NewReceipt()));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
+    /// <summary>A body stream whose length HttpClient cannot know, so the request goes chunked.</summary>
+    private sealed class NonSeekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+
     // ---- webhooks ----
 
     /// <summary>Signs like the sandbox documents it, written here independently of the production code.</summary>
