@@ -136,6 +136,9 @@ public abstract partial class SqlStore : IClearflowStore
     protected static CommandDefinition Command(string sql, object? parameters, DbTransaction? transaction, CancellationToken cancellationToken) =>
         new(sql, parameters, transaction, cancellationToken: cancellationToken);
 
+    /// <summary><paramref name="columns"/> (a list such as <c>"id, order_id"</c>) each prefixed with <paramref name="alias"/>.</summary>
+    protected static string Qualified(string alias, string columns) => string.Join(", ", columns.Split(", ").Select(c => alias + "." + c));
+
     protected static long Ms(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds();
 
     protected static long? Ms(DateTimeOffset? instant) => instant?.ToUnixTimeMilliseconds();

@@ -57,69 +57,38 @@ public sealed class StatementBatch
                 AppendRenamed(sql, parameters, _statements[i], i);
                 sql.Append(";\n");
             }
-            await using var command = CreateCommand(connection, transaction, sql.ToString(), parameters);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql.ToString();
+            foreach (var (name, value) in parameters)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
+            }
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         _statements.Clear();
     }
 
-    /// <summary>A plain command with <paramref name="parameters"/> as values only (see <see cref="ExecuteAsync"/>).</summary>
-    internal static DbCommand CreateCommand(DbConnection connection, DbTransaction? transaction, string sql, IEnumerable<(string Name, object? Value)> parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
-
     /// <summary>
-    /// Appends <paramref name="statement"/>'s SQL to <paramref name="sql"/> and its parameters to <paramref name="parameters"/>,
-    /// every name followed by <c>_</c><paramref name="position"/>.
+    /// Appends <paramref name="statement"/>'s SQL to <paramref name="sql"/> with every parameter name followed by
+    /// <c>_</c><paramref name="position"/>, and its parameters so named to <paramref name="parameters"/>.
     /// </summary>
-    internal static void AppendRenamed(StringBuilder sql, List<(string Name, object? Value)> parameters, Statement statement, int position)
+    private static void AppendRenamed(StringBuilder sql, List<(string Name, object? Value)> parameters, Statement statement, int position)
     {
         var suffix = "_" + position.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var property in PropertiesOf.GetOrAdd(statement.Parameters.GetType(), t => t.GetProperties()))
         {
             parameters.Add((property.Name + suffix, property.GetValue(statement.Parameters)));
         }
-        AppendRenamed(sql, statement.Sql, suffix);
-    }
-
-    /// <summary>
-    /// Appends <paramref name="source"/> to <paramref name="sql"/> with every parameter name (<c>@</c> and word characters)
-    /// outside a <c>'...'</c> literal followed by <paramref name="suffix"/>. A doubled quote inside a literal toggles twice: still inside.
-    /// </summary>
-    private static void AppendRenamed(StringBuilder sql, string source, string suffix)
-    {
-        var quoted = false;
-        for (var i = 0; i < source.Length; i++)
+        var done = 0;
+        foreach (var (at, length) in SqlParameterNames.Find(statement.Sql))
         {
-            var c = source[i];
-            sql.Append(c);
-            if (c == '\'')
-            {
-                quoted = !quoted;
-            }
-            else if (c == '@' && !quoted)
-            {
-                var start = i;
-                while (i + 1 < source.Length && (char.IsLetterOrDigit(source[i + 1]) || source[i + 1] == '_'))
-                {
-                    sql.Append(source[++i]);
-                }
-                if (i > start)
-                {
-                    sql.Append(suffix);
-                }
-            }
+            sql.Append(statement.Sql, done, at + length - done).Append(suffix);
+            done = at + length;
         }
+        sql.Append(statement.Sql, done, statement.Sql.Length - done);
     }
 }

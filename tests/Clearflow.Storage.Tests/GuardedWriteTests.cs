@@ -80,8 +80,8 @@ public sealed class GuardedWriteTests(PostgresServer server)
 
     private static async Task<bool> RunAsync(NpgsqlConnection connection, Statement guard, Statement[] guarded, Statement[] always)
     {
-        var (sql, parameters) = GuardedWrite.Build(guard, guarded, always);
-        await using var command = PositionalSql.Command(connection, sql, parameters);
+        var (sql, values) = GuardedWrite.Build(guard, guarded, always);
+        await using var command = PositionalSql.Command(connection, sql, values);
         return (long)(await command.ExecuteScalarAsync())! > 0;
     }
 

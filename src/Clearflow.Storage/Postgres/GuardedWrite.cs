@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace Clearflow.Storage.Postgres;
@@ -18,92 +19,113 @@ namespace Clearflow.Storage.Postgres;
 /// </summary>
 internal static class GuardedWrite
 {
-    public static (string Sql, List<(string Name, object? Value)> Parameters) Build(Statement guard, IReadOnlyList<Statement> guarded, IReadOnlyList<Statement> always)
+    /// <summary>
+    /// What a statement's text is, as far as a guarded write cares, worked out once per text: its kind and table, whether
+    /// it returns rows or upserts, and its forms as the guard (<see cref="AsGuard"/>), as a guarded statement
+    /// (<see cref="Guarded"/>, null when it cannot be guarded) and as a column of the final SELECT (<see cref="Expression"/>).
+    /// </summary>
+    private sealed record Shape(string Kind, string Table, bool Upserts, string? AsGuard, string? Guarded, string? Expression);
+
+    private static readonly ConcurrentDictionary<string, Shape> Shapes = new(StringComparer.Ordinal);
+
+    /// <returns>The statement in positional form (<see cref="PositionalSql"/>) and its values in order.</returns>
+    public static (string Sql, List<object?> Values) Build(Statement guard, IReadOnlyList<Statement> guarded, IReadOnlyList<Statement> always)
     {
-        if (!StartsWith(guard.Sql, "UPDATE") || Keywords(guard.Sql, "RETURNING").Count > 0)
+        var guardShape = ShapeOf(guard.Sql);
+        if (guardShape.AsGuard is null)
         {
             throw new NotSupportedException($"A guard is an UPDATE without RETURNING: {guard.Sql}");
         }
+        var parts = always.Select(s => (Statement: s, Guarded: false, Shape: ShapeOf(s.Sql)))
+            .Concat(guarded.Select(s => (Statement: s, Guarded: true, Shape: ShapeOf(s.Sql)))).ToList();
+        foreach (var (statement, isGuarded, shape) in parts)
+        {
+            // Every part of one statement reads the rows as they were before it: an UPDATE of the guard's table could
+            // meet the row the guard just changed and skip it silently, and an upsert could fail on it. Refused, so
+            // nothing that works on SQLite is quietly lost here.
+            if ((shape.Kind == "UPDATE" && shape.Table == guardShape.Table) || shape.Upserts)
+            {
+                throw new NotSupportedException($"A guarded write cannot update the guard's table ({guardShape.Table}) or upsert: {statement.Sql}");
+            }
+            // A sub-statement that only reads is never run unless the final SELECT reads it: only a guarded SELECT is folded in there.
+            if (!isGuarded && shape.Kind is not ("INSERT" or "UPDATE"))
+            {
+                throw new NotSupportedException($"A statement written either way is an INSERT or an UPDATE: {statement.Sql}");
+            }
+            if (isGuarded && shape.Guarded is null && shape.Expression is null)
+            {
+                throw new NotSupportedException($"Only a single-row INSERT ... VALUES or an UPDATE ... WHERE without RETURNING can be guarded: {statement.Sql}");
+            }
+        }
         var sql = new StringBuilder("WITH guard AS (");
-        var parameters = new List<(string Name, object? Value)>();
-        var position = 0;
-        StatementBatch.AppendRenamed(sql, parameters, guard with { Sql = guard.Sql.TrimEnd() + " RETURNING 1" }, position++);
+        var values = new List<object?>();
+        PositionalSql.Append(sql, values, guard with { Sql = guardShape.AsGuard });
         sql.Append(')');
         var result = new StringBuilder("count(*)");
         // PostgreSQL runs the sub-statements the main query does not read at its end, the last one first (seen on
         // PostgreSQL 15; the order is not documented). Emitting them in reverse gives rows their serial ids in the order
         // the statements were given, as the other stores do; timeline entries and ledger postings are read ORDER BY id.
         // Correctness does not depend on it: each statement writes different rows.
-        var parts = always.Select(s => (Statement: s, Guarded: false)).Concat(guarded.Select(s => (Statement: s, Guarded: true))).ToList();
-        var guardTable = TableOf(guard.Sql);
-        foreach (var (statement, isGuarded) in parts)
-        {
-            // Every part of one statement reads the rows as they were before it: an UPDATE of the guard's table could
-            // meet the row the guard just changed and skip it silently, and an upsert could fail on it. Refused, so
-            // nothing that works on SQLite is quietly lost here.
-            if ((StartsWith(statement.Sql, "UPDATE") && TableOf(statement.Sql) == guardTable)
-                || (Keywords(statement.Sql, "DO").Count > 0 && !statement.Sql.Contains("DO NOTHING", StringComparison.OrdinalIgnoreCase)))
-            {
-                throw new NotSupportedException($"A guarded write cannot update the guard's table ({guardTable}) or upsert: {statement.Sql}");
-            }
-            // A sub-statement that only reads is never run unless the final SELECT reads it: only a guarded SELECT is folded in there.
-            if (!isGuarded && !(StartsWith(statement.Sql, "INSERT") || StartsWith(statement.Sql, "UPDATE")))
-            {
-                throw new NotSupportedException($"A statement written either way is an INSERT or an UPDATE: {statement.Sql}");
-            }
-        }
         for (var i = parts.Count - 1; i >= 0; i--)
         {
-            var (statement, isGuarded) = parts[i];
-            if (isGuarded && StartsWith(statement.Sql, "SELECT"))
+            var (statement, isGuarded, shape) = parts[i];
+            if (isGuarded && shape.Expression is { } expression)
             {
                 result.Append(", count(");
-                StatementBatch.AppendRenamed(result, parameters, statement with { Sql = statement.Sql.TrimStart()["SELECT".Length..].Trim() }, position++);
+                PositionalSql.Append(result, values, statement with { Sql = expression });
                 result.Append(')');
                 continue;
             }
             sql.Append(",\nw").Append(i).Append(" AS (");
-            StatementBatch.AppendRenamed(sql, parameters, isGuarded ? Guard(statement) : statement, position++);
+            PositionalSql.Append(sql, values, isGuarded ? statement with { Sql = shape.Guarded! } : statement);
             sql.Append(')');
         }
         sql.Append("\nSELECT ").Append(result).Append(" FROM guard");
-        return (sql.ToString(), parameters);
+        return (sql.ToString(), values);
     }
 
-    /// <summary><paramref name="statement"/> rewritten to write only when the guard matched.</summary>
-    internal static Statement Guard(Statement statement)
+    /// <summary>Kept per text, bounded as <see cref="PositionalSql"/>'s forms are.</summary>
+    private static Shape ShapeOf(string sql) =>
+        Shapes.TryGetValue(sql, out var shape) ? shape : Shapes.Count < 10_000 ? Shapes.GetOrAdd(sql, Read) : Read(sql);
+
+    private static Shape Read(string text)
     {
-        var sql = statement.Sql.Trim();
-        if (StartsWith(sql, "INSERT") && Keywords(sql, "VALUES") is [var values] && Keywords(sql, "SELECT").Count == 0)
+        var sql = text.Trim();
+        var words = sql.Split((char[]?)null, 4, StringSplitOptions.RemoveEmptyEntries);
+        var kind = words.Length > 0 ? words[0].ToUpperInvariant() : "";
+        var table = (kind == "INSERT" ? words.ElementAtOrDefault(2) : words.ElementAtOrDefault(1))?.ToLowerInvariant() ?? "";
+        var returns = Keywords(sql, "RETURNING").Count > 0;
+        var upserts = Keywords(sql, "DO").Count > 0 && !sql.Contains("DO NOTHING", StringComparison.OrdinalIgnoreCase);
+        return new Shape(kind, table, upserts,
+            AsGuard: kind == "UPDATE" && !returns ? sql + " RETURNING 1" : null,
+            Guarded: returns ? null : GuardedForm(sql, kind),
+            Expression: kind == "SELECT" ? sql["SELECT".Length..].Trim() : null);
+    }
+
+    /// <summary>
+    /// <paramref name="sql"/> rewritten to write only when the guard matched: <c>INSERT ... VALUES (v)</c> as
+    /// <c>INSERT ... SELECT v FROM guard</c>, <c>UPDATE ... WHERE c</c> with <c>AND EXISTS (SELECT 1 FROM guard)</c>;
+    /// null for any other shape.
+    /// </summary>
+    private static string? GuardedForm(string sql, string kind)
+    {
+        if (kind == "INSERT" && Keywords(sql, "VALUES") is [var values] && Keywords(sql, "SELECT").Count == 0)
         {
             var open = sql.IndexOf('(', values);
             var close = open < 0 ? -1 : MatchingParenthesis(sql, open);
-            if (close < 0)
+            if (close < 0 || sql[(values + "VALUES".Length)..open].Trim().Length != 0)
             {
-                throw new NotSupportedException($"An INSERT without a VALUES list: {statement.Sql}");
+                return null;
             }
             var rest = sql[(close + 1)..];
-            if (sql[(values + "VALUES".Length)..open].Trim().Length == 0 && !rest.TrimStart().StartsWith(',') && Keywords(rest, "RETURNING").Count == 0)
-            {
-                return statement with { Sql = $"{sql[..values]}SELECT {sql[(open + 1)..close]} FROM guard{rest}" };
-            }
+            return rest.TrimStart().StartsWith(',') ? null : $"{sql[..values]}SELECT {sql[(open + 1)..close]} FROM guard{rest}";
         }
-        if (StartsWith(sql, "UPDATE") && Keywords(sql, "WHERE") is [var where] && Keywords(sql, "RETURNING").Count == 0 && Keywords(sql, "SELECT").Count == 0)
+        if (kind == "UPDATE" && Keywords(sql, "WHERE") is [var where] && Keywords(sql, "SELECT").Count == 0)
         {
-            return statement with { Sql = $"{sql[..where]}WHERE ({sql[(where + "WHERE".Length)..].Trim()}) AND EXISTS (SELECT 1 FROM guard)" };
+            return $"{sql[..where]}WHERE ({sql[(where + "WHERE".Length)..].Trim()}) AND EXISTS (SELECT 1 FROM guard)";
         }
-        throw new NotSupportedException($"Only a single-row INSERT ... VALUES or an UPDATE ... WHERE without RETURNING can be guarded: {statement.Sql}");
+        return null;
     }
-
-    /// <summary>The table an <c>UPDATE t</c> or <c>INSERT INTO t</c> names.</summary>
-    private static string TableOf(string sql)
-    {
-        var words = sql.Split((char[]?)null, 4, StringSplitOptions.RemoveEmptyEntries);
-        return (words.Length > 2 && words[0].Equals("INSERT", StringComparison.OrdinalIgnoreCase) ? words[2] : words.Length > 1 ? words[1] : "").ToLowerInvariant();
-    }
-
-    private static bool StartsWith(string sql, string keyword) =>
-        sql.TrimStart().StartsWith(keyword + " ", StringComparison.OrdinalIgnoreCase) || sql.TrimStart().StartsWith(keyword + "\n", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Where <paramref name="keyword"/> stands as a word outside <c>'...'</c> literals.</summary>
     private static List<int> Keywords(string sql, string keyword)
@@ -145,6 +167,6 @@ internal static class GuardedWrite
                     return i;
             }
         }
-        throw new NotSupportedException($"Unbalanced parentheses: {sql}");
+        return -1;
     }
 }

@@ -39,15 +39,15 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         )
         UPDATE {table} SET {dueColumn} = @leaseEnd{setExtra} FROM due
         WHERE {table}.{key} = due.{key} AND {table}.{dueColumn} <= @now
-        RETURNING {string.Join(", ", returning.Split(", ").Select(c => table + "." + c))}
+        RETURNING {Qualified(table, returning)}
         """;
 
     protected override Task<bool> WriteIfAsync(Statement guard, IReadOnlyList<Statement> guarded, IReadOnlyList<Statement> always, CancellationToken cancellationToken)
     {
-        var (sql, parameters) = GuardedWrite.Build(guard, guarded, always);
+        var (sql, values) = GuardedWrite.Build(guard, guarded, always);
         return WriteOneAsync(async (connection, transaction) =>
         {
-            await using var command = PositionalSql.Command((NpgsqlConnection)connection, sql, parameters);
+            await using var command = PositionalSql.Command((NpgsqlConnection)connection, sql, values);
             return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
         }, cancellationToken);
     }
