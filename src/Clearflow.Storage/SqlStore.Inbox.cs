@@ -43,23 +43,28 @@ public abstract partial class SqlStore
             }, transaction, cancellationToken)) == 1, cancellationToken);
 
     // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
-    // caller never read would stay committed, spending an attempt and a lease on work nobody does. The attempt is read
-    // in the same command (one round trip): an event's gateway and reference never change, nor does an attempt's.
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does. The attempt and the
+    // merchant whose order it is are read in the same command (one round trip): an event's gateway and reference never
+    // change, nor does an attempt's order or an order's merchant.
+    private static readonly string ClaimInboxEventSql = $"""
+        UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
+        WHERE id = @id AND processed_at IS NULL AND available_at <= @now
+        RETURNING {InboxColumns};
+        SELECT {Qualified("a", AttemptColumns)}, o.merchant_id
+        FROM inbox_events e
+        JOIN payment_attempts a ON a.gateway = e.gateway AND a.gateway_reference = e.gateway_reference
+        JOIN orders o ON o.id = a.order_id
+        WHERE e.id = @id
+        """;
+
     public Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) =>
         {
             using var results = await connection.QueryMultipleAsync(Command(
-                $"""
-                UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
-                WHERE id = @id AND processed_at IS NULL AND available_at <= @now
-                RETURNING {InboxColumns};
-                SELECT {string.Join(", ", AttemptColumns.Split(", ").Select(c => "a." + c))}
-                FROM inbox_events e JOIN payment_attempts a ON a.gateway = e.gateway AND a.gateway_reference = e.gateway_reference
-                WHERE e.id = @id
-                """, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None));
+                ClaimInboxEventSql, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None));
             var claimed = await results.ReadSingleOrDefaultAsync<InboxRow>();
-            var attempt = await results.ReadSingleOrDefaultAsync<AttemptRow>();
-            return claimed is null ? null : new ClaimedInboxEvent(claimed.ToRecord(), attempt?.ToRecord());
+            var attempt = await results.ReadSingleOrDefaultAsync<OwnedAttemptRow>();
+            return claimed is null ? null : new ClaimedInboxEvent(claimed.ToRecord(), attempt?.ToRecord(), attempt?.MerchantId);
         }, cancellationToken);
 
     public Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>

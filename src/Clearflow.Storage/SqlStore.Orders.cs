@@ -60,7 +60,7 @@ public abstract partial class SqlStore
         };
     }
 
-    private sealed class AttemptRow
+    private class AttemptRow
     {
         public string Id { get; set; } = "";
         public string OrderId { get; set; } = "";
@@ -72,6 +72,12 @@ public abstract partial class SqlStore
         public long UpdatedAt { get; set; }
 
         public AttemptRecord ToRecord() => new(Id, OrderId, Gateway, GatewayReference, Status, Checkout, At(CreatedAt), At(UpdatedAt));
+    }
+
+    /// <summary>An attempt read with the merchant whose order it is for.</summary>
+    private sealed class OwnedAttemptRow : AttemptRow
+    {
+        public string MerchantId { get; set; } = "";
     }
 
     private sealed class TimelineRow
@@ -116,7 +122,7 @@ public abstract partial class SqlStore
 
     // The merchant's columns start at m.id: Dapper splits the row at the last column named "id".
     private static readonly string OrderWithMerchantSql = $"""
-        SELECT {string.Join(", ", OrderColumns.Split(", ").Select(c => "o." + c))}, m.id, m.name, m.settings, m.created_at
+        SELECT {Qualified("o", OrderColumns)}, m.id, m.name, m.settings, m.created_at
         FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = @orderId
         """;
 

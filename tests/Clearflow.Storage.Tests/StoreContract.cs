@@ -219,8 +219,9 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.False(await Store.InsertInboxEventAsync(inboxEvent with { Id = "evt_dup" + Guid.NewGuid().ToString("N") }, None));
 
         Assert.Contains(id, await Store.ListDueInboxEventIdsAsync(T0, 10, None));
-        var (claimed, attempt) = (await Store.TryClaimInboxEventAsync(id, T0, TimeSpan.FromSeconds(60), None))!;
+        var (claimed, attempt, owner) = (await Store.TryClaimInboxEventAsync(id, T0, TimeSpan.FromSeconds(60), None))!;
         Assert.Null(attempt); // no payment has the event's reference yet
+        Assert.Null(owner);
         Assert.Equal(new byte[] { 1, 2, 3, 0, 255 }, claimed.RawBody);
         Assert.Equal(order.MerchantId, claimed.MerchantId);
         Assert.Equal(1, claimed.Attempts);
@@ -232,7 +233,8 @@ public abstract class StoreContract : IAsyncLifetime
         // The payment was recorded meanwhile: the claim comes with its attempt.
         var recorded = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", inboxEvent.GatewayReference, "created", "{}", T0, T0);
         Assert.True(await Store.AddAttemptAsync(recorded, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), null, None));
-        Assert.Equal(recorded, (await Store.TryClaimInboxEventAsync(id, T0.AddMinutes(5), TimeSpan.FromSeconds(60), None))!.Attempt);
+        var reclaimed = (await Store.TryClaimInboxEventAsync(id, T0.AddMinutes(5), TimeSpan.FromSeconds(60), None))!;
+        Assert.Equal((recorded, order.MerchantId), (reclaimed.Attempt, reclaimed.AttemptMerchantId));
 
         await Store.CompleteInboxEventAsync(id, T0.AddMinutes(6), "succeeded", new StepRecord(order.Id, "transition", 2, T0.AddMinutes(5), T0.AddMinutes(6), "succeeded", null), None);
         Assert.Equal(("transition", "succeeded"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Outcome)).Single());

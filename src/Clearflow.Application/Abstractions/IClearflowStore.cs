@@ -100,7 +100,7 @@ public interface IInboxStore
 
     /// <summary>
     /// Takes the event for processing for <paramref name="lease"/>, read together with the attempt its gateway reference
-    /// names; null when done or held by another worker.
+    /// names and that attempt's merchant; null when done or held by another worker.
     /// </summary>
     Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
 

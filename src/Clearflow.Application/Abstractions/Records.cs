@@ -192,8 +192,11 @@ public enum InboxSource
     Poll,
 }
 
-/// <summary>An inbox event taken for processing, with the payment attempt its gateway reference names (null: none known).</summary>
-public sealed record ClaimedInboxEvent(InboxEventRecord Event, AttemptRecord? Attempt);
+/// <summary>
+/// An inbox event taken for processing, with the payment attempt its gateway reference names and the merchant whose
+/// order that attempt is for (both null: no such payment is known).
+/// </summary>
+public sealed record ClaimedInboxEvent(InboxEventRecord Event, AttemptRecord? Attempt, string? AttemptMerchantId);
 
 /// <summary>
 /// An outcome signal as stored before it is processed. Webhooks are kept raw (exact bytes) for

@@ -20,7 +20,7 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
     /// <summary>Processes the event if it is still due; returns what happened, or null when it was not ours to take.</summary>
     public async Task<string?> HandleAsync(string inboxEventId, CancellationToken cancellationToken)
     {
-        if (await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken) is not var (inboxEvent, attempt))
+        if (await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken) is not var (inboxEvent, attempt, owner))
         {
             return null;
         }
@@ -32,7 +32,7 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
             await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), unmatched, null, cancellationToken);
             return unmatched;
         }
-        if (inboxEvent.MerchantId is { } receivedFor && await store.FindAttemptOwnerAsync(attempt.Gateway, attempt.GatewayReference, cancellationToken) != receivedFor)
+        if (inboxEvent.MerchantId is { } receivedFor && owner != receivedFor)
         {
             // Signed with one merchant's webhook secret, about another merchant's payment. The receiver refuses this when
             // the payment is already recorded; this catches a payment recorded after the event arrived.
