@@ -42,7 +42,8 @@ public static class EndToEndBenchmark
     private sealed record ClearflowFigures(int Payments, double PaymentsPerSecond, LongHistogram CreateMicros, double WebhookToFinalP50Ms, double WebhookToFinalP99Ms,
         long PeakMemoryBytes, double RowsPerPayment, double BytesPerPayment, double StatementsPerPayment, double TransactionsPerPayment,
         double WebhookToFulfilledP50Ms, double WebhookToFulfilledP99Ms, double FulfilStepP50Ms,
-        double ServerCpuMsPerPayment, double MachineCpuMsPerPayment, double MerchantRequestsPerPayment, double LogLinesPerPayment);
+        double ServerCpuMsPerPayment, double MachineCpuMsPerPayment, double MerchantRequestsPerPayment, double LogLinesPerPayment,
+        double PostgresCpuMsPerPayment, double HarnessCpuMsPerPayment);
 
     /// <summary>The benchmark's own polling ("are they all fulfilled yet?") is not Clearflow's work.</summary>
     private const string WaitQuery = "SELECT COUNT(*) FROM order_tasks WHERE kind = 'fulfil' AND status = 'done'";
@@ -148,6 +149,8 @@ public static class EndToEndBenchmark
         var serverCpuBefore = clearflow.CpuTime;
         var logLinesBefore = ClearflowProcess.OutputLines;
         var machineBefore = MachineCpu.Read();
+        var postgresBefore = PostgresCpu.Read();
+        var harnessBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var merchantRequestsBefore = merchant.Requests.Count;
         var measuredFrom = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); // latencies of the measured payments only
         var started = Stopwatch.StartNew();
@@ -157,6 +160,8 @@ public static class EndToEndBenchmark
         var elapsed = started.Elapsed.TotalSeconds;
         var serverCpu = clearflow.CpuTime - serverCpuBefore;
         var machineCpu = MachineCpu.Read() - machineBefore;
+        var postgresCpu = PostgresCpu.Read() - postgresBefore;
+        var harnessCpu = Process.GetCurrentProcess().TotalProcessorTime - harnessBefore; // customers and merchant endpoint
         var merchantRequests = merchant.Requests.Count - merchantRequestsBefore;
         var logLines = ClearflowProcess.OutputLines - logLinesBefore;
 
@@ -209,7 +214,7 @@ public static class EndToEndBenchmark
         return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, clearflow.PeakMemoryBytes, rows / total, bytes / total,
             statements / paid, transactions / paid, fulfilledP50, fulfilledP99, fulfilStepP50,
             serverCpu.TotalMilliseconds / paid, machineCpu.TotalMilliseconds / paid, (double)merchantRequests / paid,
-            (double)logLines / paid);
+            (double)logLines / paid, postgresCpu.TotalMilliseconds / paid, harnessCpu.TotalMilliseconds / paid);
     }
 
     /// <summary>Waits until <paramref name="count"/> payments are fulfilled and every notification is sent.</summary>
@@ -299,6 +304,7 @@ public static class EndToEndBenchmark
         report.AppendLine(CultureInfo.InvariantCulture, $"| webhook received to fulfilled p50 / p99 (ms); fulfil step p50 (ms) | {c.WebhookToFulfilledP50Ms:0.0} / {c.WebhookToFulfilledP99Ms:0.0}; {c.FulfilStepP50Ms:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| server peak memory, resident (MB) | {c.PeakMemoryBytes / 1024.0 / 1024.0:0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| CPU per payment: clearflow process / whole machine (ms) | {c.ServerCpuMsPerPayment:0.0} / {c.MachineCpuMsPerPayment:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| of the machine's: PostgreSQL / this benchmark's customers and merchant endpoint / the rest (ms) | {c.PostgresCpuMsPerPayment:0.0} / {c.HarnessCpuMsPerPayment:0.0} / {c.MachineCpuMsPerPayment - c.ServerCpuMsPerPayment - c.PostgresCpuMsPerPayment - c.HarnessCpuMsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| server log lines per payment (shipped log levels) | {c.LogLinesPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| requests to the merchant per payment (fulfilment + webhooks) | {c.MerchantRequestsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| database rows / bytes per payment | {c.RowsPerPayment:0.0} / {c.BytesPerPayment:N0} |");

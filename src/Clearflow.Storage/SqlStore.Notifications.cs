@@ -81,9 +81,10 @@ public abstract partial class SqlStore
         {
             return [];
         }
-        var (list, parameters) = IdList(endpointIds);
+        var parameters = new DynamicParameters();
+        var oneOf = OneOf("id", endpointIds, parameters);
         return await ReadAsync(async connection => (IReadOnlyList<WebhookEndpointRecord>)[.. (await connection.QueryAsync<EndpointRow>(Command(
-            $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE id IN ({list})", parameters, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+            $"SELECT {EndpointColumns} FROM webhook_endpoints WHERE {oneOf}", parameters, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
     }
 
     public Task<IReadOnlyList<WebhookEndpointRecord>> ListWebhookEndpointsAsync(string merchantId, CancellationToken cancellationToken) =>
@@ -144,9 +145,10 @@ public abstract partial class SqlStore
         {
             return [];
         }
-        var (list, parameters) = IdList(outboxIds);
+        var parameters = new DynamicParameters();
+        var oneOf = OneOf("id", outboxIds, parameters);
         return await ReadAsync(async connection => (IReadOnlyList<OutboxMessage>)[.. (await connection.QueryAsync<OutboxRow>(Command(
-            $"SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE id IN ({list})",
+            $"SELECT id, merchant_id, order_id, topic, dedupe_key, payload, created_at, dispatched_at FROM outbox_messages WHERE {oneOf}",
             parameters, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
     }
 
@@ -154,9 +156,11 @@ public abstract partial class SqlStore
         fanOuts.Count == 0 ? Task.FromResult<IReadOnlyList<string>>([]) : WriteAsync<IReadOnlyList<string>>(async (connection, transaction) =>
         {
             // One statement marks the whole batch; only the messages it marked (not taken by another node) fan out.
-            var (list, parameters) = IdList(fanOuts.Select(f => f.OutboxId), new { at = Ms(at) });
+            var parameters = new DynamicParameters();
+            parameters.Add("at", Ms(at));
+            var oneOf = OneOf("id", fanOuts.Select(f => f.OutboxId), parameters);
             var marked = (await connection.QueryAsync<string>(Command(
-                $"UPDATE outbox_messages SET dispatched_at = @at WHERE id IN ({list}) AND dispatched_at IS NULL RETURNING id",
+                $"UPDATE outbox_messages SET dispatched_at = @at WHERE {oneOf} AND dispatched_at IS NULL RETURNING id",
                 parameters, transaction, cancellationToken))).ToHashSet(StringComparer.Ordinal);
             var deliveries = new StatementBatch();
             foreach (var d in fanOuts.Where(f => marked.Contains(f.OutboxId)).SelectMany(f => f.Deliveries))

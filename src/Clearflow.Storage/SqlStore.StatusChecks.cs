@@ -9,9 +9,17 @@ public abstract partial class SqlStore
     /// The claim statement: rows of <paramref name="table"/> whose <paramref name="dueColumn"/> is due get
     /// it moved to the lease end, in one statement. On SQLite one writer runs at a time, so that is the
     /// whole claim; PostgreSQL adds <c>FOR UPDATE SKIP LOCKED</c> so concurrent claimers skip each other's rows.
-    /// Parameters: @now, @leaseEnd, @limit.
+    /// Parameters: @now, @leaseEnd, @limit. Composed once per claim and kept (<see cref="ComposeClaimDueSql"/> writes it).
     /// </summary>
-    protected virtual string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning, string key = "id", string? orderBy = null) => $"""
+    protected string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning, string key = "id", string? orderBy = null) =>
+        _claimSqls.GetOrAdd((table, dueColumn, condition, setExtra, returning, key, orderBy),
+            static (k, store) => store.ComposeClaimDueSql(k.Table, k.DueColumn, k.Condition, k.SetExtra, k.Returning, k.Key, k.OrderBy), this);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Table, string DueColumn, string Condition, string SetExtra, string Returning, string Key, string? OrderBy), string>
+        _claimSqls = new();
+
+    /// <summary>This dialect's claim statement (see <see cref="ClaimDueSql"/>).</summary>
+    protected virtual string ComposeClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning, string key = "id", string? orderBy = null) => $"""
         UPDATE {table} SET {dueColumn} = @leaseEnd{setExtra}
         WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {orderBy ?? dueColumn} LIMIT @limit)
           AND {dueColumn} <= @now

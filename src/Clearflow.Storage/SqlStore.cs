@@ -108,12 +108,13 @@ public abstract partial class SqlStore : IClearflowStore
     }
 
     /// <summary>
-    /// <c>@id0, @id1, ...</c> for an <c>IN (...)</c> list, with the ids as its parameters (added to
-    /// <paramref name="template"/>'s): both dialects take a list of parameters (PostgreSQL has no <c>IN @array</c>).
+    /// A condition true when <paramref name="column"/> is one of <paramref name="ids"/>, its parameters added to
+    /// <paramref name="parameters"/>. Here (SQLite) an <c>IN (@id0, @id1, ...)</c> list; PostgreSQL overrides it
+    /// with one array parameter (<c>@ids</c>), so that the statement's text is the same whatever the number of ids.
+    /// Once per statement: the parameters' names are fixed.
     /// </summary>
-    private static (string List, DynamicParameters Parameters) IdList(IEnumerable<string> ids, object? template = null)
+    protected virtual string OneOf(string column, IEnumerable<string> ids, DynamicParameters parameters)
     {
-        var parameters = new DynamicParameters(template);
         var names = new List<string>();
         foreach (var id in ids)
         {
@@ -121,7 +122,7 @@ public abstract partial class SqlStore : IClearflowStore
             names.Add("@" + name);
             parameters.Add(name, id);
         }
-        return (string.Join(", ", names), parameters);
+        return $"{column} IN ({string.Join(", ", names)})";
     }
 
     protected async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)

@@ -112,6 +112,31 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
     }
 
     [Fact]
+    public async Task The_endpoint_s_answer_is_kept_with_the_attempt_up_to_500_characters_and_never_half_a_character()
+    {
+        var (host, _) = await StartAsync();
+        await using var brief = await FakeMerchantEndpoint.StartAsync();
+        await using var verbose = await FakeMerchantEndpoint.StartAsync();
+        brief.AnswerBody = "got it, thanks \u00e9";
+        // 499 characters, then one that takes two UTF-16 halves, straddling the 500-character cut, then more.
+        verbose.AnswerBody = new string('a', 499) + "\U0001F600" + new string('b', 5000);
+        using var client = host.CreateClient();
+        var briefId = (await AddEndpointAsync(client, brief.Url, "order.created")).GetProperty("id").GetString();
+        await AddEndpointAsync(client, verbose.Url, "order.created");
+
+        var order = await Api.CreateOrderAsync(client);
+        Assert.Empty(await RunNotificationsAsync(host));
+
+        var notifications = await client.GetFromJsonAsync<JsonElement[]>($"/v1/orders/{Api.Id(order)}/notifications") ?? [];
+        Assert.Equal(2, notifications.Length);
+        foreach (var notification in notifications)
+        {
+            var excerpt = notification.GetProperty("attempt_log")[0].GetProperty("response_excerpt").GetString();
+            Assert.Equal(notification.GetProperty("target").GetString() == briefId ? "got it, thanks \u00e9" : new string('a', 499), excerpt);
+        }
+    }
+
+    [Fact]
     public async Task A_delivery_round_reads_an_endpoint_again_once_its_copy_is_5_s_old_and_sends_nothing_to_a_deleted_one()
     {
         var (host, clock) = await StartAsync();

@@ -390,15 +390,27 @@ public abstract class StoreContract : IAsyncLifetime
         var order = new OrderRecord("ord_" + Guid.NewGuid().ToString("N"), merchant.Id, "r-" + Guid.NewGuid().ToString("N")[..10], 49_900, "INR", 0, 0,
             OrderStatus.Created, null, "sandbox", new CustomerRecord("c1", null, null, null), "{}", null, "secret", "key-1", T0, T0);
         var message = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "order.created", "order.created:" + order.Id, "{\"a\":1}", T0);
-        Assert.True(await Store.InsertOrderAsync(order, new TimelineEntry(T0, "order.created", "created"), [message], None));
+        var unheard = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "order.expired", "order.expired:" + order.Id, "{\"b\":2}", T0);
+        var early = new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "order.pending", "order.pending:" + order.Id, "{\"c\":3}", T0);
+        Assert.True(await Store.InsertOrderAsync(order, new TimelineEntry(T0, "order.created", "created"), [message, unheard, early], None));
         var endpoint = new WebhookEndpointRecord("whe_" + Guid.NewGuid().ToString("N"), merchant.Id, "https://merchant.example/hooks", ["*"], "whsec_1", null, null,
             "enabled", null, null, null, T0);
         await Store.AddWebhookEndpointAsync(endpoint, None);
+        var other = endpoint with { Id = "whe_" + Guid.NewGuid().ToString("N"), Url = "https://merchant.example/other" };
+        await Store.AddWebhookEndpointAsync(other, None);
 
+        // A round commits only what no other round did: the early message is dispatched already, so it gets no delivery.
+        Assert.Equal([early.Id], await Store.CommitFanOutsAsync([new OutboxFanOut(early.Id, [])], T0, None));
         var delivery = new DeliveryRecord("dlv_" + Guid.NewGuid().ToString("N"), message.Id, merchant.Id, order.Id, message.Topic, "webhook", endpoint.Id, "pending",
             0, T0, null, null, T0, null);
-        Assert.Equal([message.Id], await Store.CommitFanOutsAsync([new OutboxFanOut(message.Id, [delivery])], T0, None));
-        Assert.Equal([message with { DispatchedAt = T0 }], await Store.GetOutboxMessagesAsync([message.Id, "obx_missing"], None));
+        var lost = delivery with { Id = "dlv_" + Guid.NewGuid().ToString("N"), OutboxId = early.Id };
+        Assert.Equal([message.Id, unheard.Id], await Store.CommitFanOutsAsync(
+            [new OutboxFanOut(message.Id, [delivery]), new OutboxFanOut(early.Id, [lost]), new OutboxFanOut(unheard.Id, [])], T0, None));
+        Assert.Null(await Store.GetDeliveryAsync(lost.Id, None));
+        Assert.Equal([message with { DispatchedAt = T0 }, unheard with { DispatchedAt = T0 }],
+            (await Store.GetOutboxMessagesAsync([unheard.Id, message.Id, "obx_missing"], None)).OrderBy(m => m.Id == unheard.Id));
+        Assert.Equal(new[] { endpoint.Id, other.Id }.Order(StringComparer.Ordinal),
+            (await Store.GetWebhookEndpointsAsync([other.Id, endpoint.Id, "whe_missing"], None)).Select(e => e.Id).Order(StringComparer.Ordinal));
         var read = Assert.Single(await Store.GetWebhookEndpointsAsync([endpoint.Id, "whe_missing"], None));
         Assert.Equal(endpoint with { EventTypes = read.EventTypes }, read);
         Assert.Equal(["*"], read.EventTypes);

@@ -24,6 +24,9 @@ public sealed class FakeMerchantEndpoint : IAsyncDisposable
     /// <summary>Runs for each request after it is recorded and before it is answered (to act while the sender waits).</summary>
     public Func<Task>? BeforeAnswer { get; set; }
 
+    /// <summary>The text every answer carries (none when null).</summary>
+    public string? AnswerBody { get; set; }
+
     private FakeMerchantEndpoint(WebApplication app) => _app = app;
 
     public static async Task<FakeMerchantEndpoint> StartAsync()
@@ -42,7 +45,8 @@ public sealed class FakeMerchantEndpoint : IAsyncDisposable
             {
                 await before();
             }
-            return Results.StatusCode(endpoint._script.TryDequeue(out var status) ? status : 200);
+            var status = endpoint._script.TryDequeue(out var scripted) ? scripted : 200;
+            return endpoint.AnswerBody is { } body ? Results.Text(body, "text/plain; charset=utf-8", statusCode: status) : Results.StatusCode(status);
         });
         await app.StartAsync();
         endpoint.Url = new Uri(new Uri(app.Urls.First()), "/fulfil");

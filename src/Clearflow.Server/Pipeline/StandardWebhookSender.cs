@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Clearflow.Application.Abstractions;
@@ -19,11 +21,7 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(payloadJson, Encoding.UTF8, "application/json") };
-        request.Headers.Add("webhook-id", webhookId);
-        request.Headers.Add("webhook-timestamp", timestamp);
-        request.Headers.Add("webhook-signature", Sign(signingSecret, webhookId, timestamp, payloadJson));
+        using var request = SignedRequest(endpoint, [signingSecret], webhookId, payloadJson);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
         try
@@ -49,21 +47,13 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(secrets);
-        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(payloadJson, Encoding.UTF8, "application/json") };
-        request.Headers.Add("webhook-id", webhookId);
-        request.Headers.Add("webhook-timestamp", timestamp);
-        // During a secret rotation both sign; receivers accept any one that verifies.
-        request.Headers.TryAddWithoutValidation("webhook-signature", string.Join(' ', secrets.Select(s => Sign(s, webhookId, timestamp, payloadJson))));
+        using var request = SignedRequest(endpoint, secrets, webhookId, payloadJson);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(options.Value.WebhookTimeout);
         try
         {
             using var response = await httpClients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
-            var buffer = new char[500];
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(limit.Token));
-            var read = await reader.ReadBlockAsync(buffer, limit.Token);
-            return ((int)response.StatusCode, new string(buffer, 0, read), null);
+            return ((int)response.StatusCode, await ExcerptAsync(response.Content, limit.Token), null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -75,10 +65,66 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
         }
     }
 
-    public static string Sign(string secret, string id, string timestamp, string body)
+    /// <summary>Characters of a merchant's answer kept with the delivery's record.</summary>
+    public const int ExcerptLength = 500;
+
+    /// <summary>
+    /// The POST of <paramref name="payloadJson"/>, signed with each of <paramref name="secrets"/> (during a secret
+    /// rotation both sign; receivers accept any one that verifies). The body is encoded once, behind the
+    /// <c>id.timestamp.</c> prefix the signature covers, and sent from the same buffer.
+    /// </summary>
+    private HttpRequestMessage SignedRequest(Uri endpoint, IReadOnlyList<string> secrets, string webhookId, string payloadJson)
+    {
+        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var prefixLength = Encoding.UTF8.GetByteCount(webhookId) + timestamp.Length + 2;
+        var signed = new byte[prefixLength + Encoding.UTF8.GetByteCount(payloadJson)];
+        var at = Encoding.UTF8.GetBytes(webhookId, signed);
+        signed[at++] = (byte)'.';
+        at += Encoding.UTF8.GetBytes(timestamp, signed.AsSpan(at));
+        signed[at++] = (byte)'.';
+        Encoding.UTF8.GetBytes(payloadJson, signed.AsSpan(at));
+
+        var content = new ByteArrayContent(signed, prefixLength, signed.Length - prefixLength);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = content };
+        request.Headers.TryAddWithoutValidation("webhook-id", webhookId);
+        request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp);
+        request.Headers.TryAddWithoutValidation("webhook-signature", secrets.Count == 1
+            ? Sign(secrets[0], signed)
+            : string.Join(' ', secrets.Select(secret => Sign(secret, signed))));
+        return request;
+    }
+
+    /// <summary>The first <see cref="ExcerptLength"/> characters of an answer, read through a pooled buffer.</summary>
+    private static async Task<string> ExcerptAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        // Enough bytes for ExcerptLength characters of any UTF-8; the rest of the answer is not read.
+        var buffer = ArrayPool<byte>.Shared.Rent(ExcerptLength * 4);
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+            var length = await stream.ReadAtLeastAsync(buffer.AsMemory(0, ExcerptLength * 4), ExcerptLength * 4, throwOnEndOfStream: false, cancellationToken);
+            var text = Encoding.UTF8.GetString(buffer, 0, length);
+            if (text.Length <= ExcerptLength)
+            {
+                return text;
+            }
+            // Not between the two halves of a surrogate pair: half a character is not text PostgreSQL can store.
+            return text[..(char.IsHighSurrogate(text[ExcerptLength - 1]) ? ExcerptLength - 1 : ExcerptLength)];
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary><c>v1,base64(HMAC-SHA256(key, id.timestamp.body))</c>, the secret being <c>whsec_</c> and the key's base64.</summary>
+    private static string Sign(string secret, ReadOnlySpan<byte> signed)
     {
         ArgumentNullException.ThrowIfNull(secret);
         var key = Convert.FromBase64String(secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret["whsec_".Length..] : secret);
-        return "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{id}.{timestamp}.{body}")));
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(key, signed, mac);
+        return "v1," + Convert.ToBase64String(mac);
     }
 }

@@ -28,60 +28,124 @@ internal static class GuardedWrite
 
     private static readonly ConcurrentDictionary<string, Shape> Shapes = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The statement built for one combination of texts, kept: its positional text, and for each statement in the order its
+    /// values go in, the form it was written in (<see cref="Texts"/>) and where it is among the given statements
+    /// (<see cref="Sources"/>: 0 the guard, then the always-written ones, then the guarded ones).
+    /// </summary>
+    private sealed record Plan(string Sql, string[] Texts, int[] Sources);
+
+    /// <summary>The texts of a write's statements (guard, always-written, guarded) and where the guarded ones start.</summary>
+    private sealed class PlanKey(string[] texts, int guardedFrom) : IEquatable<PlanKey>
+    {
+        public string[] Texts { get; } = texts;
+
+        public int GuardedFrom { get; } = guardedFrom;
+
+        public bool Equals(PlanKey? other) =>
+            other is not null && other.GuardedFrom == GuardedFrom && other.Texts.AsSpan().SequenceEqual(Texts, StringComparer.Ordinal);
+
+        public override bool Equals(object? obj) => Equals(obj as PlanKey);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(GuardedFrom);
+            foreach (var text in Texts)
+            {
+                hash.Add(text, StringComparer.Ordinal);
+            }
+            return hash.ToHashCode();
+        }
+    }
+
+    private static readonly ConcurrentDictionary<PlanKey, Plan> Plans = new();
+
     /// <returns>The statement in positional form (<see cref="PositionalSql"/>) and its values in order.</returns>
     public static (string Sql, List<object?> Values) Build(Statement guard, IReadOnlyList<Statement> guarded, IReadOnlyList<Statement> always)
     {
-        var guardShape = ShapeOf(guard.Sql);
+        var statements = new Statement[1 + always.Count + guarded.Count];
+        statements[0] = guard;
+        for (var i = 0; i < always.Count; i++)
+        {
+            statements[1 + i] = always[i];
+        }
+        for (var i = 0; i < guarded.Count; i++)
+        {
+            statements[1 + always.Count + i] = guarded[i];
+        }
+        var key = new PlanKey([.. statements.Select(s => s.Sql)], 1 + always.Count);
+        // Kept per combination (the payment path has a handful), bounded as the shapes are.
+        var plan = Plans.TryGetValue(key, out var kept) ? kept : Plans.Count < 10_000 ? Plans.GetOrAdd(key, PlanOf) : PlanOf(key);
+        var values = new List<object?>();
+        for (var i = 0; i < plan.Sources.Length; i++)
+        {
+            PositionalSql.AppendValues(values, plan.Texts[i], statements[plan.Sources[i]].Parameters);
+        }
+        return (plan.Sql, values);
+    }
+
+    private static Plan PlanOf(PlanKey key)
+    {
+        var guardText = key.Texts[0];
+        var guardShape = ShapeOf(guardText);
         if (guardShape.AsGuard is null)
         {
-            throw new NotSupportedException($"A guard is an UPDATE without RETURNING: {guard.Sql}");
+            throw new NotSupportedException($"A guard is an UPDATE without RETURNING: {guardText}");
         }
-        var parts = always.Select(s => (Statement: s, Guarded: false, Shape: ShapeOf(s.Sql)))
-            .Concat(guarded.Select(s => (Statement: s, Guarded: true, Shape: ShapeOf(s.Sql)))).ToList();
-        foreach (var (statement, isGuarded, shape) in parts)
+        for (var i = 1; i < key.Texts.Length; i++)
         {
+            var (text, isGuarded, shape) = (key.Texts[i], i >= key.GuardedFrom, ShapeOf(key.Texts[i]));
             // Every part of one statement reads the rows as they were before it: an UPDATE of the guard's table could
             // meet the row the guard just changed and skip it silently, and an upsert could fail on it. Refused, so
             // nothing that works on SQLite is quietly lost here.
             if ((shape.Kind == "UPDATE" && shape.Table == guardShape.Table) || shape.Upserts)
             {
-                throw new NotSupportedException($"A guarded write cannot update the guard's table ({guardShape.Table}) or upsert: {statement.Sql}");
+                throw new NotSupportedException($"A guarded write cannot update the guard's table ({guardShape.Table}) or upsert: {text}");
             }
             // A sub-statement that only reads is never run unless the final SELECT reads it: only a guarded SELECT is folded in there.
             if (!isGuarded && shape.Kind is not ("INSERT" or "UPDATE"))
             {
-                throw new NotSupportedException($"A statement written either way is an INSERT or an UPDATE: {statement.Sql}");
+                throw new NotSupportedException($"A statement written either way is an INSERT or an UPDATE: {text}");
             }
             if (isGuarded && shape.Guarded is null && shape.Expression is null)
             {
-                throw new NotSupportedException($"Only a single-row INSERT ... VALUES or an UPDATE ... WHERE without RETURNING can be guarded: {statement.Sql}");
+                throw new NotSupportedException($"Only a single-row INSERT ... VALUES or an UPDATE ... WHERE without RETURNING can be guarded: {text}");
             }
         }
+        var texts = new List<string>();
+        var sources = new List<int>();
         var sql = new StringBuilder("WITH guard AS (");
-        var values = new List<object?>();
-        PositionalSql.Append(sql, values, guard with { Sql = guardShape.AsGuard });
+        var count = PositionalSql.Append(sql, 0, guardShape.AsGuard);
+        texts.Add(guardShape.AsGuard);
+        sources.Add(0);
         sql.Append(')');
         var result = new StringBuilder("count(*)");
         // PostgreSQL runs the sub-statements the main query does not read at its end, the last one first (seen on
         // PostgreSQL 15; the order is not documented). Emitting them in reverse gives rows their serial ids in the order
         // the statements were given, as the other stores do; timeline entries and ledger postings are read ORDER BY id.
         // Correctness does not depend on it: each statement writes different rows.
-        for (var i = parts.Count - 1; i >= 0; i--)
+        for (var i = key.Texts.Length - 1; i >= 1; i--)
         {
-            var (statement, isGuarded, shape) = parts[i];
+            var (text, isGuarded, shape) = (key.Texts[i], i >= key.GuardedFrom, ShapeOf(key.Texts[i]));
+            string written;
             if (isGuarded && shape.Expression is { } expression)
             {
                 result.Append(", count(");
-                PositionalSql.Append(result, values, statement with { Sql = expression });
+                count += PositionalSql.Append(result, count, written = expression);
                 result.Append(')');
-                continue;
             }
-            sql.Append(",\nw").Append(i).Append(" AS (");
-            PositionalSql.Append(sql, values, isGuarded ? statement with { Sql = shape.Guarded! } : statement);
-            sql.Append(')');
+            else
+            {
+                sql.Append(",\nw").Append(i).Append(" AS (");
+                count += PositionalSql.Append(sql, count, written = isGuarded ? shape.Guarded! : text);
+                sql.Append(')');
+            }
+            texts.Add(written);
+            sources.Add(i);
         }
         sql.Append("\nSELECT ").Append(result).Append(" FROM guard");
-        return (sql.ToString(), values);
+        return new Plan(sql.ToString(), [.. texts], [.. sources]);
     }
 
     /// <summary>Kept per text, bounded as <see cref="PositionalSql"/>'s forms are.</summary>

@@ -28,7 +28,7 @@ internal static class PositionalSql
     {
         var form = FormOf(statement.Sql);
         var command = new NpgsqlBatchCommand(form.Sql);
-        foreach (var reader in ReadersOf(form, statement))
+        foreach (var reader in ReadersOf(form, statement.Sql, statement.Parameters))
         {
             command.Parameters.Add(Unnamed(reader.GetValue(statement.Parameters)));
         }
@@ -47,28 +47,33 @@ internal static class PositionalSql
     }
 
     /// <summary>
-    /// Appends <paramref name="statement"/>'s positional form to <paramref name="sql"/>, numbered after the values already in
-    /// <paramref name="values"/>, and its values to <paramref name="values"/>: for one statement built of several (<see cref="GuardedWrite"/>).
+    /// Appends <paramref name="named"/>'s positional form to <paramref name="sql"/>, numbered after <paramref name="offset"/>
+    /// earlier values: for one statement built of several (<see cref="GuardedWrite"/>). Returns how many values it takes.
     /// </summary>
-    public static void Append(StringBuilder sql, List<object?> values, Statement statement)
+    public static int Append(StringBuilder sql, int offset, string named)
     {
-        var form = FormOf(statement.Sql);
-        var offset = values.Count;
+        var form = FormOf(named);
         for (var i = 0; i < form.Slots.Length; i++)
         {
             sql.Append(form.Pieces[i]).Append('$').Append(offset + form.Slots[i] + 1);
         }
         sql.Append(form.Pieces[^1]);
-        foreach (var reader in ReadersOf(form, statement))
+        return form.Names.Length;
+    }
+
+    /// <summary>Appends the values <paramref name="named"/>'s positional form takes, read from <paramref name="parameters"/>, to <paramref name="values"/>.</summary>
+    public static void AppendValues(List<object?> values, string named, object parameters)
+    {
+        foreach (var reader in ReadersOf(FormOf(named), named, parameters))
         {
-            values.Add(reader.GetValue(statement.Parameters));
+            values.Add(reader.GetValue(parameters));
         }
     }
 
     private static NpgsqlParameter Unnamed(object? value) => new() { Value = value ?? DBNull.Value };
 
-    private static PropertyInfo[] ReadersOf(Form form, Statement statement) =>
-        Readers.GetOrAdd((statement.Parameters.GetType(), statement.Sql), key => [.. form.Names.Select(name =>
+    private static PropertyInfo[] ReadersOf(Form form, string named, object parameters) =>
+        Readers.GetOrAdd((parameters.GetType(), named), key => [.. form.Names.Select(name =>
             key.Item1.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)
             ?? throw new InvalidOperationException($"The SQL names @{name}, which its parameters do not have: {key.Item2}"))]);
 

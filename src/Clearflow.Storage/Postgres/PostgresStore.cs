@@ -33,7 +33,7 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
         }
     }
 
-    protected override string ClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning, string key = "id", string? orderBy = null) => $"""
+    protected override string ComposeClaimDueSql(string table, string dueColumn, string condition, string setExtra, string returning, string key = "id", string? orderBy = null) => $"""
         WITH due AS (
             SELECT {key} FROM {table} WHERE {condition} AND {dueColumn} <= @now ORDER BY {orderBy ?? dueColumn} LIMIT @limit FOR UPDATE SKIP LOCKED
         )
@@ -54,6 +54,14 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
 
     // NO KEY UPDATE: revocations of one merchant take turns, while inserts that reference the merchant (orders, outbox,
     // ledger: FOR KEY SHARE on its row) are not held up by one.
+    // One text for any number of ids: a list of parameters made a new statement per count, each one more for
+    // Npgsql's automatic preparation to make room for and for Dapper to build a parameter reader for.
+    protected override string OneOf(string column, IEnumerable<string> ids, DynamicParameters parameters)
+    {
+        parameters.Add("ids", ids.ToArray());
+        return $"{column} = ANY(@ids)";
+    }
+
     protected override string LockMerchantSql => "SELECT id FROM merchants WHERE id = @merchantId FOR NO KEY UPDATE";
 
     /// <summary>A session-level advisory lock held on a dedicated connection until disposed.</summary>
