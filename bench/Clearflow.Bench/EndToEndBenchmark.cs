@@ -43,7 +43,7 @@ public static class EndToEndBenchmark
         long PeakMemoryBytes, double RowsPerPayment, double BytesPerPayment, double StatementsPerPayment, double TransactionsPerPayment,
         double WebhookToFulfilledP50Ms, double WebhookToFulfilledP99Ms, double FulfilStepP50Ms,
         double ServerCpuMsPerPayment, double MachineCpuMsPerPayment, double MerchantRequestsPerPayment, double LogLinesPerPayment,
-        double PostgresCpuMsPerPayment, double HarnessCpuMsPerPayment);
+        double PostgresCpuMsPerPayment, double HarnessCpuMsPerPayment, double StatementMsPerPayment);
 
     /// <summary>The benchmark's own polling ("are they all fulfilled yet?") is not Clearflow's work.</summary>
     private const string WaitQuery = "SELECT COUNT(*) FROM order_tasks WHERE kind = 'fulfil' AND status = 'done'";
@@ -209,12 +209,38 @@ public static class EndToEndBenchmark
                 Console.Error.WriteLine($"  {reader.GetInt64(0) / (double)paid,6:0.00}  {reader.GetString(1)}");
             }
         }
+        // Where PostgreSQL's time goes: executing each statement, elapsed (planning is not tracked: tracking it costs
+        // PostgreSQL time of its own). The rest of its CPU is the protocol, parsing, commits and autovacuum.
+        var statementMs = await ScalarAsync<double>($"SELECT COALESCE(SUM(total_exec_time), 0) {clearflowStatements}");
+        await using (var slow = new NpgsqlCommand($"SELECT calls, total_exec_time, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 130) {clearflowStatements} ORDER BY total_exec_time DESC LIMIT 15", connection))
+        await using (var reader = await slow.ExecuteReaderAsync())
+        {
+            Console.Error.WriteLine("Statements by execution time (top 15): calls and ms per payment, statement:");
+            while (await reader.ReadAsync())
+            {
+                Console.Error.WriteLine($"  {reader.GetInt64(0) / (double)paid,6:0.00}  {reader.GetDouble(1) / paid,6:0.000}  {reader.GetString(2)}");
+            }
+        }
+        // Row versions written per table: an UPDATE that changes an indexed column (a queue's lease, a status in a
+        // partial index's condition) cannot be HOT and writes an entry into every index of its table.
+        await using (var tables = new NpgsqlCommand("""
+            SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, (SELECT count(*) FROM pg_index i WHERE i.indrelid = s.relid)
+            FROM pg_stat_user_tables s WHERE n_tup_ins + n_tup_upd > 0 ORDER BY n_tup_ins + n_tup_upd DESC
+            """, connection))
+        await using (var reader = await tables.ExecuteReaderAsync())
+        {
+            Console.Error.WriteLine("Rows written per payment: table, inserted, updated (of which HOT), indexes:");
+            while (await reader.ReadAsync())
+            {
+                Console.Error.WriteLine($"  {reader.GetString(0),-24} {reader.GetInt64(1) / (double)paid,6:0.00} {reader.GetInt64(2) / (double)paid,6:0.00} ({reader.GetInt64(3) / (double)paid:0.00}) {reader.GetInt64(4),3}");
+            }
+        }
         var rows = await ScalarAsync<double>("SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables");
         var bytes = await ScalarAsync<double>("SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_stat_user_tables");
         return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, clearflow.PeakMemoryBytes, rows / total, bytes / total,
             statements / paid, transactions / paid, fulfilledP50, fulfilledP99, fulfilStepP50,
             serverCpu.TotalMilliseconds / paid, machineCpu.TotalMilliseconds / paid, (double)merchantRequests / paid,
-            (double)logLines / paid, postgresCpu.TotalMilliseconds / paid, harnessCpu.TotalMilliseconds / paid);
+            (double)logLines / paid, postgresCpu.TotalMilliseconds / paid, harnessCpu.TotalMilliseconds / paid, statementMs / paid);
     }
 
     /// <summary>Waits until <paramref name="count"/> payments are fulfilled and every notification is sent.</summary>
@@ -305,6 +331,7 @@ public static class EndToEndBenchmark
         report.AppendLine(CultureInfo.InvariantCulture, $"| server peak memory, resident (MB) | {c.PeakMemoryBytes / 1024.0 / 1024.0:0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| CPU per payment: clearflow process / whole machine (ms) | {c.ServerCpuMsPerPayment:0.0} / {c.MachineCpuMsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| of the machine's: PostgreSQL / this benchmark's customers and merchant endpoint / the rest (ms) | {c.PostgresCpuMsPerPayment:0.0} / {c.HarnessCpuMsPerPayment:0.0} / {c.MachineCpuMsPerPayment - c.ServerCpuMsPerPayment - c.PostgresCpuMsPerPayment - c.HarnessCpuMsPerPayment:0.0} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| PostgreSQL executing statements, elapsed, per payment (ms) | {c.StatementMsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| server log lines per payment (shipped log levels) | {c.LogLinesPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| requests to the merchant per payment (fulfilment + webhooks) | {c.MerchantRequestsPerPayment:0.0} |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| database rows / bytes per payment | {c.RowsPerPayment:0.0} / {c.BytesPerPayment:N0} |");
