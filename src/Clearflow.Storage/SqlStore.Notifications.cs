@@ -168,9 +168,9 @@ public abstract partial class SqlStore
                 deliveries.Add(new Statement(
                     $"""
                     INSERT INTO notification_deliveries ({DeliveryColumns})
-                    VALUES (@Id, @OutboxId, @MerchantId, @OrderId, @Topic, @Channel, @Target, 'pending', 0, @availableAt, NULL, NULL, @createdAt, NULL)
+                    VALUES (@Id, @OutboxId, @MerchantId, @OrderId, @Topic, @Channel, @Target, 'pending', @Attempts, @availableAt, NULL, NULL, @createdAt, NULL)
                     ON CONFLICT DO NOTHING
-                    """, new { d.Id, d.OutboxId, d.MerchantId, d.OrderId, d.Topic, d.Channel, d.Target, availableAt = Ms(d.AvailableAt), createdAt = Ms(d.CreatedAt) }));
+                    """, new { d.Id, d.OutboxId, d.MerchantId, d.OrderId, d.Topic, d.Channel, d.Target, d.Attempts, availableAt = Ms(d.AvailableAt), createdAt = Ms(d.CreatedAt) }));
             }
             await deliveries.ExecuteAsync(connection, transaction, cancellationToken);
             return [.. fanOuts.Select(f => f.OutboxId).Where(marked.Contains)];

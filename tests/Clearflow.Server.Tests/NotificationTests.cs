@@ -40,18 +40,21 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
         for (var round = 0; round < 20; round++)
         {
             using var scope = host.Services.CreateScope();
+            // As the notification worker does: the round's new deliveries at once, then whatever else is due.
             var dispatched = await scope.ServiceProvider.GetRequiredService<DispatchOutbox>().HandleAsync(100, default);
+            var deliver = scope.ServiceProvider.GetRequiredService<DeliverNotifications>();
             int sent;
             try
             {
-                sent = await scope.ServiceProvider.GetRequiredService<DeliverNotifications>().HandleAsync(100, default);
+                await deliver.DeliverClaimedAsync(dispatched, default);
+                sent = dispatched.Claimed.Count + await deliver.HandleAsync(100, default);
             }
             catch (SimulatedCrashException ex)
             {
                 crashes.Add(ex);
                 continue;
             }
-            if (dispatched == 0 && sent == 0)
+            if (dispatched.MessagesRead == 0 && sent == 0)
             {
                 return crashes;
             }
@@ -169,6 +172,31 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
         Assert.InRange(merchant.Requests.Count, 1, 8);
         Assert.Equal(merchant.Requests.Count, statuses.Count(s => s == "delivered"));
         Assert.Equal(12 - merchant.Requests.Count, statuses.Count(s => s == "abandoned"));
+    }
+
+    [Fact]
+    public async Task A_delivery_whose_node_stopped_before_sending_it_goes_out_once_when_the_lease_ends()
+    {
+        var (host, clock) = await StartAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        using var client = host.CreateClient();
+        await AddEndpointAsync(client, merchant.Url, "order.created");
+        var order = await Api.CreateOrderAsync(client);
+        using (var scope = host.Services.CreateScope())
+        {
+            // A node fans the message out, leasing the new delivery to itself, and stops before sending it.
+            var round = await scope.ServiceProvider.GetRequiredService<DispatchOutbox>().HandleAsync(100, default);
+            Assert.Single(round.Claimed);
+        }
+        Assert.Empty(await RunNotificationsAsync(host));
+        Assert.Empty(merchant.Requests); // still leased to the node that stopped
+
+        clock.Advance(DeliverNotifications.Lease);
+        Assert.Empty(await RunNotificationsAsync(host));
+        var request = Assert.Single(merchant.Requests);
+        var notification = Assert.Single(await client.GetFromJsonAsync<JsonElement[]>($"/v1/orders/{Api.Id(order)}/notifications") ?? []);
+        Assert.Equal(("delivered", request.WebhookId, 1), (notification.GetProperty("status").GetString(), notification.GetProperty("id").GetString(),
+            notification.GetProperty("attempt_log").GetArrayLength()));
     }
 
     [Fact]

@@ -404,9 +404,12 @@ public abstract class StoreContract : IAsyncLifetime
         var delivery = new DeliveryRecord("dlv_" + Guid.NewGuid().ToString("N"), message.Id, merchant.Id, order.Id, message.Topic, "webhook", endpoint.Id, "pending",
             0, T0, null, null, T0, null);
         var lost = delivery with { Id = "dlv_" + Guid.NewGuid().ToString("N"), OutboxId = early.Id };
+        // Created leased, as a dispatching node does: its first attempt counted, due when the lease ends.
+        var leased = delivery with { Id = "dlv_" + Guid.NewGuid().ToString("N"), OutboxId = unheard.Id, Topic = unheard.Topic, Attempts = 1, AvailableAt = T0.AddMinutes(2) };
         Assert.Equal([message.Id, unheard.Id], await Store.CommitFanOutsAsync(
-            [new OutboxFanOut(message.Id, [delivery]), new OutboxFanOut(early.Id, [lost]), new OutboxFanOut(unheard.Id, [])], T0, None));
+            [new OutboxFanOut(message.Id, [delivery]), new OutboxFanOut(early.Id, [lost]), new OutboxFanOut(unheard.Id, [leased])], T0, None));
         Assert.Null(await Store.GetDeliveryAsync(lost.Id, None));
+        Assert.Equal(leased, await Store.GetDeliveryAsync(leased.Id, None));
         Assert.Equal([message with { DispatchedAt = T0 }, unheard with { DispatchedAt = T0 }],
             (await Store.GetOutboxMessagesAsync([unheard.Id, message.Id, "obx_missing"], None)).OrderBy(m => m.Id == unheard.Id));
         Assert.Equal(new[] { endpoint.Id, other.Id }.Order(StringComparer.Ordinal),
@@ -439,7 +442,10 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(("delivered", 200, (string?)null, retryAt.AddMinutes(2), (DateTimeOffset?)retryAt), (done.Status, done.LastStatusCode, done.LastError, done.AvailableAt, done.DeliveredAt));
         Assert.Equal([(1, (int?)500), (2, 200)], (await Store.ListDeliveryAttemptsAsync(delivery.Id, None)).Select(a => (a.Attempt, a.StatusCode)));
         Assert.Equal(["created", "failed once", "delivered"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
-        Assert.Empty(await Store.ClaimDueDeliveriesAsync(T0.AddDays(1), T0.AddDays(1), 10, None));
+        // The leased delivery, never sent (its node stopped), is claimed once its lease has ended, and only then.
+        Assert.Empty(await Store.ClaimDueDeliveriesAsync(leased.AvailableAt.AddSeconds(-1), T0.AddDays(1), 10, None));
+        var taken = Assert.Single(await Store.ClaimDueDeliveriesAsync(leased.AvailableAt, T0.AddDays(1), 10, None));
+        Assert.Equal((leased.Id, 2), (taken.Id, taken.Attempts));
 
         // A new failure after the success starts a new streak.
         Assert.Equal(T0.AddHours(2), await Store.RecordEndpointFailureAsync(endpoint.Id, T0.AddHours(2), None));

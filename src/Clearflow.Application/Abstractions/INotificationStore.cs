@@ -57,7 +57,8 @@ public interface INotificationStore
 
     /// <summary>
     /// Marks the messages dispatched and inserts their deliveries, all in one transaction. A message another node
-    /// dispatched first is left out, with its deliveries. Returns the ids of the messages this call dispatched.
+    /// dispatched first is left out, with its deliveries. A delivery is written as given: pending, with its attempts and
+    /// due time (a dispatching node leases the deliveries it creates). Returns the ids of the messages this call dispatched.
     /// </summary>
     Task<IReadOnlyList<string>> CommitFanOutsAsync(IReadOnlyList<OutboxFanOut> fanOuts, DateTimeOffset at, CancellationToken cancellationToken);
 

@@ -18,6 +18,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
+    /// <summary>Claims the due deliveries (new ones another node left, retries, replays) and sends them.</summary>
     public async Task<int> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
@@ -27,19 +28,30 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             return 0;
         }
         // The round's messages and endpoints in one read each, not one per delivery.
-        var messages = (await store.GetOutboxMessagesAsync([.. due.Select(d => d.OutboxId).Distinct()], cancellationToken)).ToDictionary(m => m.Id);
-        var endpoints = new RoundEndpoints(store, clock,
-            await store.GetWebhookEndpointsAsync([.. due.Where(d => d.Channel == "webhook").Select(d => d.Target).Distinct()], cancellationToken));
+        var messages = await store.GetOutboxMessagesAsync([.. due.Select(d => d.OutboxId).Distinct()], cancellationToken);
+        var endpoints = await store.GetWebhookEndpointsAsync([.. due.Where(d => d.Channel == "webhook").Select(d => d.Target).Distinct()], cancellationToken);
+        await SendAllAsync(due, messages, endpoints, cancellationToken);
+        return due.Count;
+    }
+
+    /// <summary>Sends the deliveries a dispatch round created already leased to this node, with the messages and endpoints it read.</summary>
+    public Task DeliverClaimedAsync(DispatchOutbox.Round round, CancellationToken cancellationToken) =>
+        round.Claimed.Count == 0 ? Task.CompletedTask : SendAllAsync(round.Claimed, round.Messages, round.Endpoints, cancellationToken);
+
+    private async Task SendAllAsync(IReadOnlyList<DeliveryRecord> deliveries, IReadOnlyList<OutboxMessage> messages, IReadOnlyList<WebhookEndpointRecord> endpoints,
+        CancellationToken cancellationToken)
+    {
+        var messageById = messages.ToDictionary(m => m.Id);
+        var round = new RoundEndpoints(store, clock, endpoints);
         // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(deliveries, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (delivery, ct) =>
             {
                 using var turn = await admission.WaitTurnAsync(delivery.CreatedAt, ct);
                 await DeliverAsync(delivery,
-                    messages.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
-                    endpoints, ct);
+                    messageById.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
+                    round, ct);
             });
-        return due.Count;
     }
 
     private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, RoundEndpoints endpoints, CancellationToken cancellationToken)

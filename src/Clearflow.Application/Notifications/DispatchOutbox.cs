@@ -9,12 +9,29 @@ namespace Clearflow.Application.Notifications;
 /// one email to the customer for customer messages, one email per operator address for operator notices.
 /// Marking a batch of messages and inserting their deliveries is one transaction under unique keys, so each
 /// recipient gets each message once however many nodes dispatch.
+/// <para>
+/// The deliveries are inserted already leased to this node (first attempt counted, due when the lease ends), and
+/// handed to <see cref="DeliverNotifications.DeliverClaimedAsync"/> with the messages and endpoints read here: claiming
+/// them again would rewrite each row and every one of its table's indexes for nothing (docs/benchmarks.md, sixth
+/// round). A node that stops before sending leaves them to whichever node claims them when the lease ends.
+/// </para>
 /// </summary>
 public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, ITextMessageSender texts, IdGenerator ids, TimeProvider clock)
 {
-    public async Task<int> HandleAsync(int batchSize, CancellationToken cancellationToken)
+    /// <summary>A dispatch round: how many messages it read, and the deliveries it created and leased, with what sending them needs.</summary>
+    public sealed record Round(int MessagesRead, IReadOnlyList<DeliveryRecord> Claimed, IReadOnlyList<OutboxMessage> Messages,
+        IReadOnlyList<WebhookEndpointRecord> Endpoints)
+    {
+        public static readonly Round Empty = new(0, [], [], []);
+    }
+
+    public async Task<Round> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
         var messages = await store.ListUndispatchedOutboxAsync(batchSize, cancellationToken);
+        if (messages.Count == 0)
+        {
+            return Round.Empty;
+        }
         // A batch is mostly one merchant's messages: read its settings and endpoints once per batch, not per message.
         var settingsOf = new Dictionary<string, MerchantSettings>(StringComparer.Ordinal);
         var endpointsOf = new Dictionary<string, IReadOnlyList<WebhookEndpointRecord>>(StringComparer.Ordinal);
@@ -29,7 +46,8 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
             }
             var deliveries = new List<DeliveryRecord>();
             DeliveryRecord To(string channel, string target) =>
-                new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 0, now, null, null, now, null);
+                new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 1, now + DeliverNotifications.Lease,
+                    null, null, now, null);
 
             if (EventTypes.IsMerchantEvent(message.Topic))
             {
@@ -65,7 +83,9 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
             }
             fanOuts.Add(new OutboxFanOut(message.Id, deliveries));
         }
-        await store.CommitFanOutsAsync(fanOuts, now, cancellationToken);
-        return messages.Count;
+        // Only the messages this round marked were fanned out here; another node's round took the rest.
+        var committed = (await store.CommitFanOutsAsync(fanOuts, now, cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        return new Round(messages.Count, [.. fanOuts.Where(f => committed.Contains(f.OutboxId)).SelectMany(f => f.Deliveries)],
+            [.. messages.Where(m => committed.Contains(m.Id))], [.. endpointsOf.Values.SelectMany(e => e)]);
     }
 }

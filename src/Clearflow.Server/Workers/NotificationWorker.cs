@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace Clearflow.Server.Workers;
 
-/// <summary>Every second, and at once when an order changes: fans committed outbox messages out to recipients and sends what is due.</summary>
+/// <summary>
+/// Every second, and at once when an order changes: fans committed outbox messages out to recipients and sends those
+/// deliveries at once, then sends what else is due (retries, replays, deliveries another node left).
+/// </summary>
 public sealed class NotificationWorker(IServiceScopeFactory scopes, IOptions<PollerOptions> options, NotificationWakeUp wakeUp, TimeProvider clock, ILogger<NotificationWorker> logger)
     : TimedWorker(scopes, clock, logger)
 {
@@ -15,8 +18,10 @@ public sealed class NotificationWorker(IServiceScopeFactory scopes, IOptions<Pol
 
     protected override async Task<bool> RunOnceAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var fannedOut = await services.GetRequiredService<DispatchOutbox>().HandleAsync(options.Value.BatchSize, cancellationToken);
-        var sent = await services.GetRequiredService<DeliverNotifications>().HandleAsync(options.Value.BatchSize, cancellationToken);
-        return fannedOut == options.Value.BatchSize || sent == options.Value.BatchSize;
+        var deliver = services.GetRequiredService<DeliverNotifications>();
+        var dispatched = await services.GetRequiredService<DispatchOutbox>().HandleAsync(options.Value.BatchSize, cancellationToken);
+        await deliver.DeliverClaimedAsync(dispatched, cancellationToken);
+        var sent = await deliver.HandleAsync(options.Value.BatchSize, cancellationToken);
+        return dispatched.MessagesRead == options.Value.BatchSize || sent == options.Value.BatchSize;
     }
 }
