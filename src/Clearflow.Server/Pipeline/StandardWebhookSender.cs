@@ -109,7 +109,8 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
             {
                 return text;
             }
-            // Not between the two halves of a surrogate pair: half a character is not text PostgreSQL can store.
+            // Not between the two halves of a surrogate pair: half a character cannot be encoded, and would be stored as a
+            // replacement character.
             return text[..(char.IsHighSurrogate(text[ExcerptLength - 1]) ? ExcerptLength - 1 : ExcerptLength)];
         }
         finally
