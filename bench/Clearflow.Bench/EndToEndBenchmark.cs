@@ -74,6 +74,9 @@ public static class EndToEndBenchmark
             subscribe.EnsureSuccessStatusCode();
         }
 
+        // With BENCH_SERVER_ENV="Clearflow__Diagnostics__ServerTiming=true": where each measured create-order waited.
+        var createTimings = new System.Collections.Concurrent.ConcurrentBag<(double Db, double Http, double Total)>();
+        var measuring = false; // the warm-up's requests are not kept
         async Task PayAsync(LongHistogram? createMicros)
         {
             var receipt = "b-" + Guid.NewGuid().ToString("N")[..24];
@@ -87,6 +90,10 @@ public static class EndToEndBenchmark
             var micros = (long)(watch.Elapsed.TotalMilliseconds * 1000);
             created.EnsureSuccessStatusCode();
             createMicros?.RecordValue(Math.Min(micros, 60_000_000));
+            if (Volatile.Read(ref measuring) && created.Headers.TryGetValues("Server-Timing", out var timing))
+            {
+                createTimings.Add(ServerTimingOf(string.Join(", ", timing)));
+            }
             var order = await created.Content.ReadFromJsonAsync<JsonElement>();
             var sandboxOrder = order.GetProperty("checkout").GetProperty("sandbox_order_id").GetString();
             using var complete = await sandbox.PostAsync($"/sandbox/checkout/{sandboxOrder}/complete",
@@ -154,6 +161,7 @@ public static class EndToEndBenchmark
         var merchantRequestsBefore = merchant.Requests.Count;
         var measuredFrom = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); // latencies of the measured payments only
         var started = Stopwatch.StartNew();
+        Volatile.Write(ref measuring, true);
         var paid = await CustomersAsync(settings.Duration, histogram, settings.Rate);
         var total = warmedUp + paid;
         await WaitForAsync(database, total, TimeSpan.FromMinutes(5));
@@ -235,12 +243,38 @@ public static class EndToEndBenchmark
                 Console.Error.WriteLine($"  {reader.GetString(0),-24} {reader.GetInt64(1) / (double)paid,6:0.00} {reader.GetInt64(2) / (double)paid,6:0.00} ({reader.GetInt64(3) / (double)paid:0.00}) {reader.GetInt64(4),3}");
             }
         }
+        if (!createTimings.IsEmpty)
+        {
+            static string Spread(IEnumerable<double> values)
+            {
+                var sorted = values.Order().ToArray();
+                double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+                return FormattableString.Invariant($"p50 {At(0.5):0.0} / p95 {At(0.95):0.0} / p99 {At(0.99):0.0} ms");
+            }
+            Console.Error.WriteLine("Create-order in the server (Server-Timing), each part on its own:");
+            Console.Error.WriteLine($"  waiting on PostgreSQL:        {Spread(createTimings.Select(t => t.Db))}");
+            Console.Error.WriteLine($"  waiting on the gateway (HTTP): {Spread(createTimings.Select(t => t.Http))}");
+            Console.Error.WriteLine($"  the rest of the request:      {Spread(createTimings.Select(t => t.Total - t.Db - t.Http))}");
+            Console.Error.WriteLine($"  the whole request:            {Spread(createTimings.Select(t => t.Total))}");
+        }
         var rows = await ScalarAsync<double>("SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables");
         var bytes = await ScalarAsync<double>("SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_stat_user_tables");
         return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, clearflow.PeakMemoryBytes, rows / total, bytes / total,
             statements / paid, transactions / paid, fulfilledP50, fulfilledP99, fulfilStepP50,
             serverCpu.TotalMilliseconds / paid, machineCpu.TotalMilliseconds / paid, (double)merchantRequests / paid,
             (double)logLines / paid, postgresCpu.TotalMilliseconds / paid, harnessCpu.TotalMilliseconds / paid, statementMs / paid);
+    }
+
+    /// <summary>The <c>db</c>, <c>http</c> and <c>total</c> durations (ms) of a <c>Server-Timing</c> header.</summary>
+    private static (double Db, double Http, double Total) ServerTimingOf(string header)
+    {
+        double Duration(string name)
+        {
+            var part = header.Split(',', StringSplitOptions.TrimEntries).FirstOrDefault(p => p.StartsWith(name + ";", StringComparison.Ordinal));
+            var duration = part?.Split(';').FirstOrDefault(p => p.StartsWith("dur=", StringComparison.Ordinal));
+            return duration is null ? 0 : double.Parse(duration["dur=".Length..], CultureInfo.InvariantCulture);
+        }
+        return (Duration("db"), Duration("http"), Duration("total"));
     }
 
     /// <summary>Waits until <paramref name="count"/> payments are fulfilled and every notification is sent.</summary>

@@ -104,6 +104,7 @@ public static class ClearflowHost
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseServerTiming(app.Configuration);
         app.UseRequestPrecedence();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
