@@ -186,7 +186,8 @@ public abstract partial class SqlStore
     public Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken)
     {
         // The delivery's new state, the attempt's record, the order's timeline entry and the end of the endpoint's failure
-        // streak: one command, one round trip.
+        // streak: one command, one round trip. The state changes only if no later lease was taken meanwhile: a send that
+        // outlived its lease must not set back what the next attempt decided (the attempt itself is still recorded).
         var a = result.Attempt;
         var all = new StatementBatch();
         all.Add(new Statement(
@@ -194,8 +195,8 @@ public abstract partial class SqlStore
             UPDATE notification_deliveries SET status = @status, last_status_code = @StatusCode, last_error = @Error,
                 delivered_at = CASE WHEN @status = 'delivered' THEN @at ELSE delivered_at END,
                 available_at = COALESCE(@next, available_at)
-            WHERE id = @DeliveryId
-            """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId }));
+            WHERE id = @DeliveryId AND attempts = @Attempt
+            """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId, a.Attempt }));
         all.Add(new Statement(
             """
             INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)

@@ -200,6 +200,28 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
     }
 
     [Fact]
+    public async Task A_delivery_whose_lease_is_nearly_over_is_not_sent_by_its_round_but_once_by_the_claim_after_it()
+    {
+        var (host, clock) = await StartAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        using var client = host.CreateClient();
+        await AddEndpointAsync(client, merchant.Url, "order.created");
+        await Api.CreateOrderAsync(client);
+        using (var scope = host.Services.CreateScope())
+        {
+            // A long round reaches this delivery with 5 s of its lease left: less than a send may take.
+            var round = await scope.ServiceProvider.GetRequiredService<DispatchOutbox>().HandleAsync(100, default);
+            clock.Advance(DeliverNotifications.Lease - TimeSpan.FromSeconds(5));
+            await scope.ServiceProvider.GetRequiredService<DeliverNotifications>().DeliverClaimedAsync(round, default);
+        }
+        Assert.Empty(merchant.Requests);
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(await RunNotificationsAsync(host));
+        Assert.Single(merchant.Requests);
+    }
+
+    [Fact]
     public async Task A_crash_after_sending_resends_with_the_same_webhook_id_and_nothing_more()
     {
         var crash = new CrashOnce("notify.sent");

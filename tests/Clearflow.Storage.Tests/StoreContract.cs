@@ -446,6 +446,12 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Empty(await Store.ClaimDueDeliveriesAsync(leased.AvailableAt.AddSeconds(-1), T0.AddDays(1), 10, None));
         var taken = Assert.Single(await Store.ClaimDueDeliveriesAsync(leased.AvailableAt, T0.AddDays(1), 10, None));
         Assert.Equal((leased.Id, 2), (taken.Id, taken.Attempts));
+        // The first lease's send ends late, after that claim: its record is kept, but the delivery is not set back.
+        await Store.RecordDeliveryAttemptAsync(new DeliveryResult(new DeliveryAttemptRecord(leased.Id, 1, leased.AvailableAt, 500, 9, "late", "answered 500"), order.Id,
+            "pending", leased.AvailableAt.AddMinutes(1), new TimelineEntry(leased.AvailableAt, "notification.failed", "failed late")), None);
+        var unchanged = (await Store.GetDeliveryAsync(leased.Id, None))!;
+        Assert.Equal(("pending", (int?)null, 2, taken.AvailableAt), (unchanged.Status, unchanged.LastStatusCode, unchanged.Attempts, unchanged.AvailableAt));
+        Assert.Equal([(1, (int?)500)], (await Store.ListDeliveryAttemptsAsync(leased.Id, None)).Select(a => (a.Attempt, a.StatusCode)));
 
         // A new failure after the success starts a new streak.
         Assert.Equal(T0.AddHours(2), await Store.RecordEndpointFailureAsync(endpoint.Id, T0.AddHours(2), None));

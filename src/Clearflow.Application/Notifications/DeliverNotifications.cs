@@ -14,9 +14,13 @@ namespace Clearflow.Application.Notifications;
 /// three days is disabled and the merchant's operators are told. The delivery id is the <c>webhook-id</c>,
 /// the same on every retry and replay, so receivers can drop repeats.
 /// </summary>
-public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender webhooks, IEmailSender email, ITextMessageSender texts, IPipelineFaults faults, BackgroundAdmission admission, IdGenerator ids, TimeProvider clock)
+public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender webhooks, IEmailSender email, ITextMessageSender texts, IPipelineFaults faults, BackgroundAdmission admission, IdGenerator ids, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<NotificationOptions> options)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    /// <summary>What a send may take besides the receiver's answer (recording it) before its lease must still hold.</summary>
+    private static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(10);
 
     /// <summary>Claims the due deliveries (new ones another node left, retries, replays) and sends them.</summary>
     public async Task<int> HandleAsync(int batchSize, CancellationToken cancellationToken)
@@ -48,6 +52,12 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             async (delivery, ct) =>
             {
                 using var turn = await admission.WaitTurnAsync(delivery.CreatedAt, ct);
+                // A send must end within its lease, or another node may take the delivery and send it too. One that would
+                // not (a long round, a slow receiver before it) is left for the claim once its lease ends.
+                if (clock.GetUtcNow() > delivery.AvailableAt - options.Value.WebhookTimeout - LeaseMargin)
+                {
+                    return;
+                }
                 await DeliverAsync(delivery,
                     messageById.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
                     round, ct);

@@ -36,6 +36,7 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
         var settingsOf = new Dictionary<string, MerchantSettings>(StringComparer.Ordinal);
         var endpointsOf = new Dictionary<string, IReadOnlyList<WebhookEndpointRecord>>(StringComparer.Ordinal);
         var fanOuts = new List<OutboxFanOut>(messages.Count);
+        var leased = 0;
         var now = clock.GetUtcNow();
         foreach (var message in messages)
         {
@@ -45,9 +46,11 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
                 settingsOf[message.MerchantId] = settings = merchant is null ? new MerchantSettings() : MerchantSettings.Parse(merchant.SettingsJson);
             }
             var deliveries = new List<DeliveryRecord>();
-            DeliveryRecord To(string channel, string target) =>
-                new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 1, now + DeliverNotifications.Lease,
-                    null, null, now, null);
+            // At most a batch is leased here, as a claim would take; the rest are due at once, for the claim.
+            DeliveryRecord To(string channel, string target) => leased++ < batchSize
+                ? new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 1, now + DeliverNotifications.Lease,
+                    null, null, now, null)
+                : new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 0, now, null, null, now, null);
 
             if (EventTypes.IsMerchantEvent(message.Topic))
             {
@@ -85,7 +88,7 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
         }
         // Only the messages this round marked were fanned out here; another node's round took the rest.
         var committed = (await store.CommitFanOutsAsync(fanOuts, now, cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        return new Round(messages.Count, [.. fanOuts.Where(f => committed.Contains(f.OutboxId)).SelectMany(f => f.Deliveries)],
+        return new Round(messages.Count, [.. fanOuts.Where(f => committed.Contains(f.OutboxId)).SelectMany(f => f.Deliveries).Where(d => d.Attempts == 1)],
             [.. messages.Where(m => committed.Contains(m.Id))], [.. endpointsOf.Values.SelectMany(e => e)]);
     }
 }

@@ -41,8 +41,12 @@ public static class ServerTiming
                 }
                 if (activity.Source.Name == "Npgsql")
                 {
+                    // Opening a new physical connection is a wait on the database too, but not a command.
                     Interlocked.Add(ref waits.DatabaseTicks, activity.Duration.Ticks);
-                    Interlocked.Increment(ref waits.DatabaseCommands);
+                    if (!activity.OperationName.StartsWith("CONNECT", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref waits.DatabaseCommands);
+                    }
                 }
                 else
                 {

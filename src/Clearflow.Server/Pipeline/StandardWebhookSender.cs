@@ -53,7 +53,7 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
         try
         {
             using var response = await httpClients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
-            return ((int)response.StatusCode, await ExcerptAsync(response.Content, limit.Token), null);
+            return ((int)response.StatusCode, await ExcerptAsync(response.Content, limit.Token, cancellationToken), null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -95,28 +95,52 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
         return request;
     }
 
-    /// <summary>The first <see cref="ExcerptLength"/> characters of an answer, read through a pooled buffer.</summary>
-    private static async Task<string> ExcerptAsync(HttpContent content, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <see cref="ExcerptLength"/> characters of an answer, read through a pooled buffer: what has arrived once
+    /// <see cref="ExcerptLength"/> bytes have (as the former character-by-character read waited for), or the whole
+    /// answer if shorter. Null when the answer's body does not come in time: its status code still counts.
+    /// </summary>
+    private static async Task<string?> ExcerptAsync(HttpContent content, CancellationToken timeout, CancellationToken cancellationToken)
     {
-        // Enough bytes for ExcerptLength characters of any UTF-8; the rest of the answer is not read.
         var buffer = ArrayPool<byte>.Shared.Rent(ExcerptLength * 4);
         try
         {
-            await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-            var length = await stream.ReadAtLeastAsync(buffer.AsMemory(0, ExcerptLength * 4), ExcerptLength * 4, throwOnEndOfStream: false, cancellationToken);
-            var text = Encoding.UTF8.GetString(buffer, 0, length);
-            if (text.Length <= ExcerptLength)
+            await using var stream = await content.ReadAsStreamAsync(timeout);
+            var length = await stream.ReadAtLeastAsync(buffer.AsMemory(0, ExcerptLength * 4), ExcerptLength, throwOnEndOfStream: false, timeout);
+            var bytes = buffer.AsSpan(0, length);
+            if (bytes.StartsWith("\uFEFF"u8))
             {
-                return text;
+                bytes = bytes[3..]; // a byte order mark is not part of the text
             }
+            var text = Encoding.UTF8.GetString(bytes[..WholeCharacters(bytes)]);
             // Not between the two halves of a surrogate pair: half a character cannot be encoded, and would be stored as a
             // replacement character.
-            return text[..(char.IsHighSurrogate(text[ExcerptLength - 1]) ? ExcerptLength - 1 : ExcerptLength)];
+            return text.Length <= ExcerptLength ? text : text[..(char.IsHighSurrogate(text[ExcerptLength - 1]) ? ExcerptLength - 1 : ExcerptLength)];
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The length of <paramref name="utf8"/> without a character whose bytes were cut off at its end.</summary>
+    private static int WholeCharacters(ReadOnlySpan<byte> utf8)
+    {
+        var lead = utf8.Length - 1;
+        while (lead >= 0 && lead > utf8.Length - 4 && (utf8[lead] & 0xC0) == 0x80)
+        {
+            lead--; // back over continuation bytes to the character's first byte
+        }
+        if (lead < 0 || utf8[lead] < 0x80)
+        {
+            return utf8.Length;
+        }
+        var needed = utf8[lead] >= 0xF0 ? 4 : utf8[lead] >= 0xE0 ? 3 : 2;
+        return utf8.Length - lead >= needed ? utf8.Length : lead;
     }
 
     /// <summary><c>v1,base64(HMAC-SHA256(key, id.timestamp.body))</c>, the secret being <c>whsec_</c> and the key's base64.</summary>
