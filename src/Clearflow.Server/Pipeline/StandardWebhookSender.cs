@@ -66,7 +66,7 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
     }
 
     /// <summary>Characters of a merchant's answer kept with the delivery's record.</summary>
-    public const int ExcerptLength = 500;
+    private const int ExcerptLength = 500;
 
     /// <summary>
     /// The POST of <paramref name="payloadJson"/>, signed with each of <paramref name="secrets"/> (during a secret

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace Clearflow.Storage.Postgres;
@@ -26,7 +25,7 @@ internal static class GuardedWrite
     /// </summary>
     private sealed record Shape(string Kind, string Table, bool Upserts, string? AsGuard, string? Guarded, string? Expression);
 
-    private static readonly ConcurrentDictionary<string, Shape> Shapes = new(StringComparer.Ordinal);
+    private static readonly BoundedCache<string, Shape> Shapes = new(10_000, StringComparer.Ordinal);
 
     /// <summary>
     /// The statement built for one combination of texts, kept: its positional text, and for each statement in the order its
@@ -59,7 +58,7 @@ internal static class GuardedWrite
         }
     }
 
-    private static readonly ConcurrentDictionary<PlanKey, Plan> Plans = new();
+    private static readonly BoundedCache<PlanKey, Plan> Plans = new(10_000);
 
     /// <returns>The statement in positional form (<see cref="PositionalSql"/>) and its values in order.</returns>
     public static (string Sql, List<object?> Values) Build(Statement guard, IReadOnlyList<Statement> guarded, IReadOnlyList<Statement> always)
@@ -75,8 +74,7 @@ internal static class GuardedWrite
             statements[1 + always.Count + i] = guarded[i];
         }
         var key = new PlanKey([.. statements.Select(s => s.Sql)], 1 + always.Count);
-        // Kept per combination (the payment path has a handful), bounded as the shapes are.
-        var plan = Plans.TryGetValue(key, out var kept) ? kept : Plans.Count < 10_000 ? Plans.GetOrAdd(key, PlanOf) : PlanOf(key);
+        var plan = Plans.Get(key, PlanOf); // the payment path has a handful of combinations
         var values = new List<object?>();
         for (var i = 0; i < plan.Sources.Length; i++)
         {
@@ -148,9 +146,7 @@ internal static class GuardedWrite
         return new Plan(sql.ToString(), [.. texts], [.. sources]);
     }
 
-    /// <summary>Kept per text, bounded as <see cref="PositionalSql"/>'s forms are.</summary>
-    private static Shape ShapeOf(string sql) =>
-        Shapes.TryGetValue(sql, out var shape) ? shape : Shapes.Count < 10_000 ? Shapes.GetOrAdd(sql, Read) : Read(sql);
+    private static Shape ShapeOf(string sql) => Shapes.Get(sql, Read);
 
     private static Shape Read(string text)
     {

@@ -20,7 +20,7 @@ internal static class PositionalSql
     /// </summary>
     private sealed record Form(string Sql, string[] Pieces, int[] Slots, string[] Names);
 
-    private static readonly ConcurrentDictionary<string, Form> Forms = new(StringComparer.Ordinal);
+    private static readonly BoundedCache<string, Form> Forms = new(10_000, StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(Type, string), PropertyInfo[]> Readers = new();
 
     /// <summary>A batch command for <paramref name="statement"/>, its parameter values read from its anonymous object.</summary>
@@ -77,9 +77,7 @@ internal static class PositionalSql
             key.Item1.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)
             ?? throw new InvalidOperationException($"The SQL names @{name}, which its parameters do not have: {key.Item2}"))]);
 
-    /// <summary>Kept per text; Clearflow's texts are a few hundred shapes, the bound only guards against a future caller that builds texts freely.</summary>
-    private static Form FormOf(string named) =>
-        Forms.TryGetValue(named, out var form) ? form : Forms.Count < 10_000 ? Forms.GetOrAdd(named, Convert) : Convert(named);
+    private static Form FormOf(string named) => Forms.Get(named, Convert);
 
     private static Form Convert(string named)
     {
