@@ -14,11 +14,22 @@ public abstract partial class SqlStore
         public long ExpiresAt { get; set; }
     }
 
-    private const string ClaimKeySql = """
+    private const string InsertKeySql = """
         INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, locked_until, created_at, expires_at)
         VALUES (@merchantId, @key, @requestHash, @lockedUntil, @now, @expiresAt)
-        ON CONFLICT DO NOTHING
         """;
+
+    private const string ClaimKeySql = InsertKeySql + "\nON CONFLICT DO NOTHING";
+
+    /// <summary>
+    /// The claim of a new key as a statement of a larger command, without <c>ON CONFLICT</c>: a key that exists
+    /// raises a unique violation and undoes the whole command (ADR 13, ADR 18).
+    /// </summary>
+    private static Statement NewKeyInsert(IdempotencyClaim claim) => new(InsertKeySql, new
+    {
+        merchantId = claim.MerchantId, key = claim.Key, requestHash = claim.RequestHash,
+        now = Ms(claim.At), lockedUntil = Ms(claim.At + claim.LockFor), expiresAt = Ms(claim.At + claim.KeepFor),
+    });
 
     public async Task<IdempotencyBegin> BeginIdempotentAsync(string merchantId, string key, string requestHash, DateTimeOffset now,
         TimeSpan lockFor, TimeSpan keepFor, CancellationToken cancellationToken)

@@ -88,11 +88,25 @@ public abstract partial class SqlStore
         public string? Data { get; set; }
     }
 
-    public async Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken)
+    public Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken) =>
+        InsertAllOrNothingAsync(OrderInsert(order, entry, notifications, claim: null), cancellationToken);
+
+    public Task<bool> InsertOrderClaimingKeyAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, IdempotencyClaim claim,
+        CancellationToken cancellationToken) =>
+        InsertAllOrNothingAsync(OrderInsert(order, entry, notifications, claim), cancellationToken);
+
+    /// <summary>
+    /// One command, one round trip: the order, its first timeline entry and its notices (and the request's new
+    /// Idempotency-Key, when given) stand or fall together. A receipt the merchant already used, or a key that
+    /// exists, makes its insert fail, and with it the whole command.
+    /// </summary>
+    private static StatementBatch OrderInsert(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, IdempotencyClaim? claim)
     {
-        // One command, one round trip: the order, its first timeline entry and its notices stand or fall together.
-        // A receipt the merchant already used makes the order's insert fail, and with it the whole command.
         var all = new StatementBatch();
+        if (claim is not null)
+        {
+            all.Add(NewKeyInsert(claim));
+        }
         all.Add(new Statement(
             $"""
             INSERT INTO orders ({OrderColumns})
@@ -113,7 +127,7 @@ public abstract partial class SqlStore
         {
             all.Add(OutboxInsert(message));
         }
-        return await InsertAllOrNothingAsync(all, cancellationToken);
+        return all;
     }
 
     public Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken) =>

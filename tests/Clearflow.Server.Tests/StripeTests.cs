@@ -254,7 +254,12 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
         async Task<string> CircuitAsync() => (await s.Api.GetFromJsonAsync<JsonElement>("/v1/merchant/gateways"))
             .EnumerateArray().Single(g => g.GetProperty("gateway").GetString() == "stripe").GetProperty("circuit").GetString()!;
 
-        Assert.Equal((HttpStatusCode.Created, "stripe"), await OrderAsync());
+        var firstKey = Guid.NewGuid().ToString();
+        var firstBody = Api.OrderBody(Api.NewReceipt());
+        using (var first = await Api.PostOrderAsync(s.Api, firstBody, firstKey))
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
         s.Stripe.Unreachable = true;
         for (var i = 0; i < Application.Gateways.GatewayHealth.FailureThreshold; i++)
         {
@@ -274,6 +279,12 @@ public abstract class StripeTests(ServerEnvironment environment, StoreKind kind)
         s.Stripe.Unreachable = false;
         s.Clock.Advance(Application.Gateways.GatewayHealth.CoolDown + TimeSpan.FromSeconds(1));
         Assert.Equal("half_open", await CircuitAsync());
+        // A retry of a finished request replays its reply and does not use up the one trial.
+        using (var replayed = await Api.PostOrderAsync(s.Api, firstBody, firstKey))
+        {
+            Assert.Equal(HttpStatusCode.Created, replayed.StatusCode);
+            Assert.Equal("stripe", (await replayed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("gateway").GetString());
+        }
         Assert.Equal((HttpStatusCode.Created, "stripe"), await OrderAsync());
         Assert.Equal("closed", await CircuitAsync());
         Assert.Equal((HttpStatusCode.Created, "stripe"), await OrderAsync());

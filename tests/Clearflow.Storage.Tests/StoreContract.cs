@@ -164,6 +164,39 @@ public abstract class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_order_claiming_its_key_is_written_only_with_a_new_key_and_a_free_receipt_and_then_holds_the_key()
+    {
+        var merchant = await NewMerchantAsync();
+        var lockFor = TimeSpan.FromSeconds(60);
+        var keep = TimeSpan.FromDays(7);
+        OrderRecord Order(string receipt) => new("ord_" + Guid.NewGuid().ToString("N"), merchant.Id, receipt, 49_900, "INR", 0, 0,
+            OrderStatus.Created, null, "sandbox", new CustomerRecord("c1", "a@example.com", null, null), "{}", null, "secret", "key-1", T0, T0);
+        OutboxMessage Notice(OrderRecord order) => new("msg_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, "order.created", "dedupe-" + Guid.NewGuid(), "{}", T0);
+        IdempotencyClaim Claim(string key) => new(merchant.Id, key, "h", T0, lockFor, keep);
+
+        // A new key and a free receipt: both written; the key is held (in progress) for the lock's length, then taken over.
+        var first = Order("r-first");
+        Assert.True(await Store.InsertOrderClaimingKeyAsync(first, new TimelineEntry(T0, "order.created", "first"), [Notice(first)], Claim("k1"), None));
+        Assert.Equal(first, await Store.GetOrderAsync(first.Id, None));
+        Assert.IsType<IdempotencyBegin.InProgress>(await Store.BeginIdempotentAsync(merchant.Id, "k1", "h", T0.AddSeconds(59), lockFor, keep, None));
+        Assert.IsType<IdempotencyBegin.Mismatch>(await Store.BeginIdempotentAsync(merchant.Id, "k1", "other", T0.AddSeconds(1), lockFor, keep, None));
+        Assert.IsType<IdempotencyBegin.Started>(await Store.BeginIdempotentAsync(merchant.Id, "k1", "h", T0.AddSeconds(61), lockFor, keep, None));
+
+        // The key exists: nothing of the order is written.
+        var sameKey = Order("r-second");
+        Assert.False(await Store.InsertOrderClaimingKeyAsync(sameKey, new TimelineEntry(T0, "order.created", "same key"), [Notice(sameKey)], Claim("k1"), None));
+        Assert.Null(await Store.GetOrderAsync(sameKey.Id, None));
+        Assert.Empty(await Store.GetTimelineAsync(sameKey.Id, None));
+
+        // The receipt is taken: the new key is not claimed either, so the careful path starts it afresh.
+        var sameReceipt = Order("r-first");
+        Assert.False(await Store.InsertOrderClaimingKeyAsync(sameReceipt, new TimelineEntry(T0, "order.created", "same receipt"), [], Claim("k2"), None));
+        Assert.Null(await Store.GetOrderAsync(sameReceipt.Id, None));
+        Assert.IsType<IdempotencyBegin.Started>(await Store.BeginIdempotentAsync(merchant.Id, "k2", "h", T0.AddSeconds(1), lockFor, keep, None));
+        Assert.Equal(["first"], (await Store.GetTimelineAsync(first.Id, None)).Select(e => e.Message));
+    }
+
+    [Fact]
     public async Task An_attempt_stores_its_request_reply_with_it_and_a_repeated_gateway_reference_writes_nothing()
     {
         var merchant = await NewMerchantAsync();

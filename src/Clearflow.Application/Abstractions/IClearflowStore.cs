@@ -40,6 +40,14 @@ public interface IOrderStore
 {
     /// <summary>Inserts the order with its first timeline entry (and notices); false when the merchant already has an order with this receipt.</summary>
     Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="InsertOrderAsync"/> with the request's Idempotency-Key claimed in the same command (ADR 18). False, and
+    /// nothing written, when the key exists already (whatever its state) or the receipt is taken: the caller then
+    /// takes the careful path (<see cref="IIdempotencyStore.BeginIdempotentAsync"/>, then <see cref="InsertOrderAsync"/>).
+    /// </summary>
+    Task<bool> InsertOrderClaimingKeyAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, IdempotencyClaim claim,
+        CancellationToken cancellationToken);
     Task<OrderRecord?> GetOrderAsync(string orderId, CancellationToken cancellationToken);
 
     /// <summary>

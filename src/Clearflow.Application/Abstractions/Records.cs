@@ -227,6 +227,9 @@ public sealed record InboxEventRecord(
 /// <summary>The reply to remember for a merchant's Idempotency-Key, replayed byte for byte to a retry.</summary>
 public sealed record IdempotentReply(string MerchantId, string Key, int StatusCode, string Body);
 
+/// <summary>A request's claim of a new Idempotency-Key: held until <c>At + LockFor</c>, remembered until <c>At + KeepFor</c>.</summary>
+public sealed record IdempotencyClaim(string MerchantId, string Key, string RequestHash, DateTimeOffset At, TimeSpan LockFor, TimeSpan KeepFor);
+
 public abstract record IdempotencyBegin
 {
     private IdempotencyBegin() { }

@@ -28,6 +28,15 @@ public sealed class GatewayHealth(TimeProvider clock)
         }
     }
 
+    /// <summary>Whether the gateway's circuit is closed now. Unlike <see cref="TryAllow"/>, it changes nothing.</summary>
+    public bool IsClosed(string gateway)
+    {
+        lock (_lock)
+        {
+            return Breaker(gateway).StateAt(clock.GetUtcNow()) == CircuitState.Closed;
+        }
+    }
+
     public void RecordSuccess(string gateway)
     {
         lock (_lock)

@@ -9,8 +9,8 @@ namespace Clearflow.Application.Orders.CreateOrder;
 /// <c>POST /v1/orders</c>: records the order, creates the payment at the gateway and answers with
 /// what the customer's app needs to open the checkout.
 /// <para>
-/// Safe to retry: the Idempotency-Key is claimed under a primary key before anything else, and a
-/// request that died half-way (after the order row, before the gateway answered) is resumed by the
+/// Safe to retry: the Idempotency-Key is claimed under a primary key before the gateway is called (with the
+/// order, in one command, when the key is new; first of all otherwise, ADR 18), and a request that died half-way (after the order row, before the gateway answered) is resumed by the
 /// next request with the same key, which finds the order by its receipt and asks the gateway again
 /// with the same gateway idempotency key.
 /// </para>
@@ -40,10 +40,17 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         {
             return Problem.BadRequest("idempotency-key-too-long", "The Idempotency-Key header is limited to 255 characters.");
         }
+        var requestHash = request.Fingerprint();
 
-        // The key first: a retry of a finished request gets its stored reply whatever the gateways' health or
-        // credentials are now.
-        var begin = await store.BeginIdempotentAsync(merchantId, idempotencyKey, request.Fingerprint(), clock.GetUtcNow(), KeyLock, KeyRetention, cancellationToken);
+        // The common case in one command: a new key for a new order on a healthy route (ADR 18).
+        if (await TryFirstRequestAsync(merchantId, idempotencyKey, requestHash, request, cancellationToken) is { } first)
+        {
+            return first;
+        }
+
+        // The careful path. The key first: a retry of a finished request gets its stored reply whatever the gateways'
+        // health or credentials are now.
+        var begin = await store.BeginIdempotentAsync(merchantId, idempotencyKey, requestHash, clock.GetUtcNow(), KeyLock, KeyRetention, cancellationToken);
         switch (begin)
         {
             case IdempotencyBegin.Replay replay:
@@ -55,14 +62,54 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
                 return Problem.Conflict("idempotency-key-in-use",
                     "A request with this Idempotency-Key is being processed right now. Retry after it finishes to get its response.");
         }
+        return await ReleaseKeyUnlessSucceededAsync(merchantId, idempotencyKey, async () =>
+        {
+            // The route decided now, after the claim: a half-open circuit's trial is taken only by a request that will use it.
+            var route = await RouteAsync(merchantId, request, name => gateways.Names.Contains(name) && health.TryAllow(name), cancellationToken);
+            if (!route.IsSuccess)
+            {
+                return route.Error!;
+            }
+            return await CreateOrResumeAsync(merchantId, idempotencyKey, request, route.Value!, cancellationToken);
+        });
+    }
 
+    /// <summary>
+    /// The first request with its key when nothing stands in the way, in one command for the key and the order. The
+    /// route is chosen among closed circuits only, so nothing changes before the write. Null, with nothing written and
+    /// no circuit touched, when anything is not ordinary: the key exists (a retry, a replay, a request in progress), the
+    /// receipt is taken, or routing has a problem or meets a circuit that is not closed. The careful path then decides
+    /// exactly as if this had not run.
+    /// </summary>
+    private async Task<Result<Reply>?> TryFirstRequestAsync(string merchantId, string idempotencyKey, string requestHash, CreateOrderRequest request,
+        CancellationToken cancellationToken)
+    {
+        var route = await RouteAsync(merchantId, request, name => gateways.Names.Contains(name) && health.IsClosed(name), cancellationToken);
+        if (route.Value is not { SkippedAny: false } healthy)
+        {
+            return null;
+        }
+        var (order, created) = NewOrder(merchantId, idempotencyKey, request, healthy);
+        var claim = new IdempotencyClaim(merchantId, idempotencyKey, requestHash, order.CreatedAt, KeyLock, KeyRetention);
+        if (!await store.InsertOrderClaimingKeyAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, order.CreatedAt), claim, cancellationToken))
+        {
+            return null;
+        }
+        return await ReleaseKeyUnlessSucceededAsync(merchantId, idempotencyKey,
+            () => PayOrResumeAsync(merchantId, idempotencyKey, order, healthy.Gateway, healthy.Schedule, resumed: false, cancellationToken));
+    }
+
+    /// <summary>
+    /// Runs what follows a claimed key. A success has stored its reply for the key (<see cref="PayOrResumeAsync"/>);
+    /// anything else changed nothing the key should pin, so the claim is released and the merchant may retry with the same key.
+    /// </summary>
+    private async Task<Result<Reply>> ReleaseKeyUnlessSucceededAsync(string merchantId, string idempotencyKey, Func<Task<Result<Reply>>> work)
+    {
         try
         {
-            // A success has stored its reply for the key (CreateOrResumeAsync).
-            var result = await RouteAndCreateAsync(merchantId, idempotencyKey, request, cancellationToken);
+            var result = await work();
             if (!result.IsSuccess)
             {
-                // The request changed nothing the key should pin: let the merchant retry it with the same key.
                 await store.ReleaseIdempotentAsync(merchantId, idempotencyKey, CancellationToken.None);
             }
             return result;
@@ -74,12 +121,15 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         }
     }
 
-    private async Task<Result<Reply>> RouteAndCreateAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, CancellationToken cancellationToken)
+    /// <summary>The gateway an order goes to, with its check schedule; whether routing passed over a gateway whose circuit did not allow it.</summary>
+    private sealed record Route(IPaymentGateway Gateway, Domain.Checks.CheckSchedule Schedule, string? Note, bool SkippedAny);
+
+    private async Task<Result<Route>> RouteAsync(string merchantId, CreateOrderRequest request, Func<string, bool> circuitAllows, CancellationToken cancellationToken)
     {
         var merchant = await store.GetMerchantAsync(merchantId, cancellationToken)
             ?? throw new InvalidOperationException($"Authenticated merchant {merchantId} does not exist.");
         var settings = MerchantSettings.Parse(merchant.SettingsJson);
-        var (gatewayName, routingNote, noRoute) = ChooseGateway(request, settings);
+        var (gatewayName, skipped, noRoute) = ChooseGateway(request, settings, circuitAllows);
         if (noRoute is not null)
         {
             return noRoute;
@@ -94,11 +144,11 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             return new Problem(422, "gateway-not-configured", "The gateway has no credentials.",
                 $"Set this merchant's {gatewayName} credentials first: PUT /v1/merchant/gateways/{gatewayName}/credentials.");
         }
-        return await CreateOrResumeAsync(merchantId, idempotencyKey, request, gateway, settings.ScheduleFor(gateway.Name), routingNote, cancellationToken);
+        var note = skipped is null ? null : skipped.Count == 0 ? "routed by rule" : $"routed past failing {string.Join(", ", skipped)}";
+        return new Route(gateway, settings.ScheduleFor(gateway.Name), note, SkippedAny: skipped is { Count: > 0 });
     }
 
-    private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, IPaymentGateway gateway,
-        Domain.Checks.CheckSchedule schedule, string? routingNote, CancellationToken cancellationToken)
+    private (OrderRecord Order, TimelineEntry Created) NewOrder(string merchantId, string idempotencyKey, CreateOrderRequest request, Route route)
     {
         // Storage keeps milliseconds; the first reply must not show more precision than later reads.
         var now = DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -112,7 +162,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             AmountRefunded: 0,
             Status: OrderStatus.Created,
             StatusReason: null,
-            Gateway: gateway.Name,
+            Gateway: route.Gateway.Name,
             Customer: request.Customer,
             MetadataJson: Json.Serialize(request.Metadata),
             ReturnUrl: request.ReturnUrl,
@@ -122,13 +172,20 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             UpdatedAt: now)
         {
             // Until the customer reaches the gateway the only thing to check for is expiry.
-            NextCheckAt = now + schedule.ExpireUnpaidAfter,
+            NextCheckAt = now + route.Schedule.ExpireUnpaidAfter,
         };
         order = order with { ClientSecret = $"{order.Id}_secret_{Secrets.RandomToken(24)}" };
-
         var created = new TimelineEntry(now, "order.created",
-            $"Order created for {request.Amount} {request.Currency} (minor units) via {gateway.Name}{(routingNote is null ? "" : $" ({routingNote})")}.");
-        var resumed = !await store.InsertOrderAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, now), cancellationToken);
+            $"Order created for {request.Amount} {request.Currency} (minor units) via {route.Gateway.Name}{(route.Note is null ? "" : $" ({route.Note})")}.");
+        return (order, created);
+    }
+
+    private async Task<Result<Reply>> CreateOrResumeAsync(string merchantId, string idempotencyKey, CreateOrderRequest request, Route route,
+        CancellationToken cancellationToken)
+    {
+        var (order, created) = NewOrder(merchantId, idempotencyKey, request, route);
+        var gateway = route.Gateway;
+        var resumed = !await store.InsertOrderAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, order.CreatedAt), cancellationToken);
         if (resumed)
         {
             var existing = await store.FindOrderByReceiptAsync(merchantId, request.Receipt, cancellationToken);
@@ -145,7 +202,16 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
                     ?? throw new InvalidOperationException($"Order {order.Id}'s gateway {order.Gateway} can no longer be resolved.");
             }
         }
+        return await PayOrResumeAsync(merchantId, idempotencyKey, order, gateway, route.Schedule, resumed, cancellationToken);
+    }
 
+    /// <summary>
+    /// Creates the payment at the gateway and records it with the request's reply; a resumed order that got as far as
+    /// the gateway before keeps its attempt, and only the reply is stored.
+    /// </summary>
+    private async Task<Result<Reply>> PayOrResumeAsync(string merchantId, string idempotencyKey, OrderRecord order, IPaymentGateway gateway,
+        Domain.Checks.CheckSchedule schedule, bool resumed, CancellationToken cancellationToken)
+    {
         // A new order has no attempt yet; only a resumed one may have got as far as the gateway.
         var attempt = resumed ? (await store.GetAttemptsAsync(order.Id, cancellationToken)).FirstOrDefault() : null;
         if (attempt is null)
@@ -203,9 +269,11 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
 
     /// <summary>
     /// An order that names its gateway goes there. Otherwise the merchant's routing rules decide, skipping
-    /// gateways whose circuit is open; without rules, the default gateway.
+    /// gateways whose circuit does not allow it (<paramref name="circuitAllows"/>), and say which they skipped;
+    /// without rules, the default gateway (and no skipped list, as nothing was routed).
     /// </summary>
-    private (string Gateway, string? Note, Problem? NoRoute) ChooseGateway(CreateOrderRequest request, MerchantSettings settings)
+    private static (string Gateway, IReadOnlyList<string>? Skipped, Problem? NoRoute) ChooseGateway(CreateOrderRequest request, MerchantSettings settings,
+        Func<string, bool> circuitAllows)
     {
         if (request.Gateway is { } named)
         {
@@ -216,15 +284,14 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             return (settings.DefaultGateway, null, null);
         }
         var rules = settings.Routing.Select(r => r.ToRule()).ToArray();
-        var (chosen, skipped) = Domain.Gateways.GatewayRouting.Choose(rules, request.Currency, request.Amount, request.PaymentMethod,
-            name => gateways.Names.Contains(name) && health.TryAllow(name));
+        var (chosen, skipped) = Domain.Gateways.GatewayRouting.Choose(rules, request.Currency, request.Amount, request.PaymentMethod, circuitAllows);
         if (chosen is null)
         {
-            return ("", null, skipped.Count == 0
+            return ("", skipped, skipped.Count == 0
                 ? Problem.Validation("gateway", $"No routing rule matches {request.Currency} {request.Amount} (minor units){(request.PaymentMethod is null ? "" : $" by {request.PaymentMethod}")}; name a gateway or add a rule.")
                 : new Problem(503, "gateway-unavailable", "Every eligible gateway is failing.",
                     $"The gateways for this order ({string.Join(", ", skipped)}) are failing right now (circuit open). Retry shortly with the same Idempotency-Key."));
         }
-        return (chosen, skipped.Count == 0 ? $"routed by rule" : $"routed past failing {string.Join(", ", skipped)}", null);
+        return (chosen, skipped, null);
     }
 }
