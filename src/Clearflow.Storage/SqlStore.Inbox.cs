@@ -79,9 +79,12 @@ public abstract partial class SqlStore
         {
             both.Add(StepInsert(step));
         }
-        both.Add(new Statement("UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id", new { id, now = Ms(now), outcome }));
+        both.Add(InboxProcessedUpdate(id, now, outcome));
         return WriteBatchAsync(both, cancellationToken);
     }
+
+    private static Statement InboxProcessedUpdate(string id, DateTimeOffset now, string outcome) =>
+        new("UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id", new { id, now = Ms(now), outcome });
 
     public Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(

@@ -142,6 +142,32 @@ public abstract class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transition_writes_its_prior_records_either_way_and_completes_its_inbox_event_only_when_it_moves()
+    {
+        var order = await NewOrderAsync(await NewMerchantAsync());
+        var id = "evt_" + Guid.NewGuid().ToString("N");
+        Assert.True(await Store.InsertInboxEventAsync(new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-" + id, "ref-" + id, order.Id, "payment.succeeded",
+            "{}", null, T0, 0, null, null), None));
+        StatusTransition Transition(OrderStatus from, int n) => new(order.Id, from, OrderStatus.Succeeded, "paid", 49_900, null, null,
+            new TimelineEntry(T0.AddMinutes(n), "status.changed", $"move {n}"))
+        {
+            Prior = new PriorRecords(new StepRecord(order.Id, "verify", n, T0, T0, "ok", null), new TimelineEntry(T0.AddMinutes(n), "webhook.received", $"received {n}")),
+            Completes = new InboxCompletion(id, T0.AddMinutes(n), "succeeded", new StepRecord(order.Id, "transition", n, T0, T0.AddMinutes(n), "succeeded", null)),
+        };
+
+        // Refused (the order is not pending): the prior records are written, the completion is not.
+        Assert.False(await Store.TryTransitionAsync(Transition(OrderStatus.Pending, 1), None));
+        Assert.Null((await Store.GetInboxEventAsync(id, None))!.ProcessedAt);
+        // Moved: the prior records ahead of the move's entry, then the completion.
+        Assert.True(await Store.TryTransitionAsync(Transition(OrderStatus.Created, 2), None));
+
+        Assert.Equal(["created", "received 1", "received 2", "move 2"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
+        Assert.Equal([("verify", 1), ("verify", 2), ("transition", 2)], (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt)));
+        var processed = (await Store.GetInboxEventAsync(id, None))!;
+        Assert.Equal(("succeeded", T0.AddMinutes(2)), (processed.Outcome, processed.ProcessedAt));
+    }
+
+    [Fact]
     public async Task An_idempotency_key_starts_once_then_replays_refuses_other_bodies_and_reports_in_progress()
     {
         var merchant = await NewMerchantAsync();

@@ -92,7 +92,22 @@ public sealed record StatusTransition(
 
     /// <summary>Work that follows (fulfil, compensate), created in the same transaction.</summary>
     public IReadOnlyList<OrderTaskRecord> Tasks { get; init; } = [];
+
+    /// <summary>
+    /// What was recorded before the decision (an inbox event's verify step and "webhook received" entry): written in
+    /// the same command whether the move succeeds or not, ahead of the move's own entries (ADR 19).
+    /// </summary>
+    public PriorRecords? Prior { get; init; }
+
+    /// <summary>The inbox event this move completes: marked processed, with its transition step, only if the move succeeds (ADR 19).</summary>
+    public InboxCompletion? Completes { get; init; }
 }
+
+/// <summary>A step and (when given) its timeline entry, recorded before what they lead to.</summary>
+public sealed record PriorRecords(StepRecord Step, TimelineEntry? Entry);
+
+/// <summary>An inbox event processed: its outcome and the step that records it.</summary>
+public sealed record InboxCompletion(string InboxEventId, DateTimeOffset At, string Outcome, StepRecord Step);
 
 public sealed record RefundRecord(
     string Id,

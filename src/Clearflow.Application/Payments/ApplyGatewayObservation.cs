@@ -15,10 +15,17 @@ namespace Clearflow.Application.Payments;
 /// </summary>
 public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator ids, TimeProvider clock)
 {
-    /// <returns>What happened, for logs and the inbox: the new status, "ignored: ...", or "requires_review: ...".</returns>
-    public async Task<string> HandleAsync(AttemptRecord attempt, GatewayObservation observation, string source, CancellationToken cancellationToken)
+    /// <summary>What happened, for logs and the inbox: the new status, "ignored: ...", or "requires_review: ...".</summary>
+    /// <param name="InboxCompleted">Whether the inbox event was marked processed with the move (ADR 19); if not, that is the caller's to do.</param>
+    public sealed record Applied(string Outcome, bool InboxCompleted);
+
+    /// <param name="inbox">The inbox event the observation came from, whose records go with the decision's write; null for none.</param>
+    public async Task<Applied> HandleAsync(AttemptRecord attempt, GatewayObservation observation, string source, InboxEventWrites? inbox,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(attempt);
+        // Written with the first write of a round, whatever it decides; not again in a later round.
+        var prior = inbox is null ? null : new PriorRecords(inbox.Verify, inbox.Received);
         for (var round = 0; round < 5; round++)
         {
             // With the merchant, as stored now: a success applies its late-success policy (ADR 12). One read either way.
@@ -26,17 +33,21 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                 ?? throw new InvalidOperationException($"Attempt {attempt.Id} points at missing order {attempt.OrderId}.");
             var decision = OutcomeDecider.Decide(order.Status, order.Amount, order.Currency, observation);
             var now = clock.GetUtcNow();
+            StatusTransition transition;
+            string outcome;
             switch (decision)
             {
                 case OutcomeDecision.Ignore ignore:
+                    if (prior is not null)
+                    {
+                        await (prior.Entry is null ? store.RecordStepAsync(prior.Step, cancellationToken) : store.RecordStepAsync(prior.Step, prior.Entry, cancellationToken));
+                    }
                     await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "event.ignored", $"Ignored {source}: {ignore.Reason}."), cancellationToken);
-                    return "ignored: " + ignore.Reason;
+                    return new Applied("ignored: " + ignore.Reason, InboxCompleted: false);
 
                 case OutcomeDecision.Review review:
-                    if (await store.TryTransitionAsync(ReviewTransition.For(order, review.Reason, attempt.Id, source, now), cancellationToken))
-                    {
-                        return "requires_review: " + review.Reason;
-                    }
+                    transition = ReviewTransition.For(order, review.Reason, attempt.Id, source, now);
+                    outcome = "requires_review: " + review.Reason;
                     break;
 
                 case OutcomeDecision.Move move:
@@ -46,7 +57,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                     {
                         message += " The customer's money moved after the order was closed: flagged for compensation.";
                     }
-                    var transition = new StatusTransition(order.Id, order.Status, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
+                    transition = new StatusTransition(order.Id, order.Status, move.To, move.Reason, paid, attempt.Id, move.To.ToWire(),
                         new TimelineEntry(now, move.IsLateSuccess ? "status.late_success" : "status.changed", message,
                             Json.Serialize(new { from = order.Status.ToWire(), to = move.To.ToWire(), reason = move.Reason, late_success = move.IsLateSuccess })))
                     {
@@ -58,11 +69,22 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                         var refundLate = move.IsLateSuccess && MerchantSettings.Parse(merchant.SettingsJson).LateSuccessPolicy == "refund";
                         transition = WithCapture(transition, order, attempt, paid!.Value, refundLate, now);
                     }
-                    if (await store.TryTransitionAsync(transition, cancellationToken))
-                    {
-                        return move.To.ToWire();
-                    }
+                    outcome = move.To.ToWire();
                     break;
+
+                default:
+                    throw new InvalidOperationException($"Unknown decision {decision}.");
+            }
+            var moved = await store.TryTransitionAsync(transition with
+            {
+                Prior = prior,
+                Completes = inbox is null ? null : new InboxCompletion(inbox.InboxEventId, now, outcome,
+                    new StepRecord(order.Id, "transition", inbox.Attempt, inbox.Started, now, outcome, null)),
+            }, cancellationToken);
+            prior = null; // written with the transition, moved or not
+            if (moved)
+            {
+                return new Applied(outcome, InboxCompleted: inbox is not null);
             }
         }
         throw new InvalidOperationException($"Order {attempt.OrderId} kept changing under five consecutive decisions.");
@@ -84,3 +106,9 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
         };
     }
 }
+
+/// <summary>
+/// The inbox event an observation came from, and what its processing records: the verify step and (for a webhook) the
+/// "webhook received" entry, written with the decision's write; the transition step, written with a move (ADR 19).
+/// </summary>
+public sealed record InboxEventWrites(string InboxEventId, int Attempt, DateTimeOffset Started, StepRecord Verify, TimelineEntry? Received);

@@ -53,7 +53,7 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         {
             observation = ObservationJson.Read(inboxEvent.ObservationJson!);
             source = $"webhook {inboxEvent.EventType} ({inboxEvent.DedupeKey})";
-            // Written with the verify step below (one transaction, still ahead of the transition's entries).
+            // Written with the verify step below (one command, still ahead of the transition's entries).
             received = new TimelineEntry(clock.GetUtcNow(), "webhook.received", $"Webhook {inboxEvent.EventType} from {inboxEvent.Gateway}.",
                 Json.Serialize(new { event_id = inboxEvent.DedupeKey, inbox_event_id = inboxEvent.Id }));
         }
@@ -85,11 +85,16 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         var started = clock.GetUtcNow();
         var verify = new StepRecord(attempt.OrderId, "verify", inboxEvent.Attempts, started, started, "ok",
             inboxEvent.Source == InboxSource.Webhook ? null : "status fetched from the gateway");
-        await (received is null ? store.RecordStepAsync(verify, cancellationToken) : store.RecordStepAsync(verify, received, cancellationToken));
-        var outcome = await apply.HandleAsync(attempt, observation, source, cancellationToken);
-        var ended = clock.GetUtcNow();
-        await store.CompleteInboxEventAsync(inboxEvent.Id, ended, outcome,
-            new StepRecord(attempt.OrderId, "transition", inboxEvent.Attempts, started, ended, outcome, null), cancellationToken);
+        // The verify step, and the event's completion when the observation moves the order, go with the move's own
+        // write (ADR 19): one round trip where there were three.
+        var (outcome, completed) = await apply.HandleAsync(attempt, observation, source,
+            new InboxEventWrites(inboxEvent.Id, inboxEvent.Attempts, started, verify, received), cancellationToken);
+        if (!completed)
+        {
+            var ended = clock.GetUtcNow();
+            await store.CompleteInboxEventAsync(inboxEvent.Id, ended, outcome,
+                new StepRecord(attempt.OrderId, "transition", inboxEvent.Attempts, started, ended, outcome, null), cancellationToken);
+        }
         return outcome;
     }
 }
