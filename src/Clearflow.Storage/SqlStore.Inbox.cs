@@ -43,18 +43,23 @@ public abstract partial class SqlStore
             }, transaction, cancellationToken)) == 1, cancellationToken);
 
     // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
-    // caller never read would stay committed, spending an attempt and a lease on work nobody does. The attempt and the
-    // merchant whose order it is are read in the same command (one round trip): an event's gateway and reference never
-    // change, nor does an attempt's order or an order's merchant.
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does. The attempt, its
+    // order and the order's merchant are read in the same command (one round trip): an event's gateway and reference
+    // never change, nor does an attempt's order or an order's merchant. The order's status may have moved by the time it
+    // is decided on; every move is guarded by the status it was decided on (ADR 19).
+    private const string ClaimedAttemptJoin = """
+        FROM inbox_events e
+        JOIN payment_attempts a ON a.gateway = e.gateway AND a.gateway_reference = e.gateway_reference
+        JOIN orders o ON o.id = a.order_id
+        """;
+
     private static readonly string ClaimInboxEventSql = $"""
         UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
         WHERE id = @id AND processed_at IS NULL AND available_at <= @now
         RETURNING {InboxColumns};
-        SELECT {Qualified("a", AttemptColumns)}, o.merchant_id
-        FROM inbox_events e
-        JOIN payment_attempts a ON a.gateway = e.gateway AND a.gateway_reference = e.gateway_reference
-        JOIN orders o ON o.id = a.order_id
-        WHERE e.id = @id
+        SELECT {Qualified("a", AttemptColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
+        SELECT {Qualified("o", OrderColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
+        SELECT m.id, m.name, m.settings, m.created_at {ClaimedAttemptJoin} JOIN merchants m ON m.id = o.merchant_id WHERE e.id = @id
         """;
 
     public Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -63,8 +68,10 @@ public abstract partial class SqlStore
             using var results = await connection.QueryMultipleAsync(Command(
                 ClaimInboxEventSql, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None));
             var claimed = await results.ReadSingleOrDefaultAsync<InboxRow>();
-            var attempt = await results.ReadSingleOrDefaultAsync<OwnedAttemptRow>();
-            return claimed is null ? null : new ClaimedInboxEvent(claimed.ToRecord(), attempt?.ToRecord(), attempt?.MerchantId);
+            var attempt = await results.ReadSingleOrDefaultAsync<AttemptRow>();
+            var order = await results.ReadSingleOrDefaultAsync<OrderRow>();
+            var merchant = await results.ReadSingleOrDefaultAsync<MerchantRow>();
+            return claimed is null ? null : new ClaimedInboxEvent(claimed.ToRecord(), attempt?.ToRecord(), order?.ToRecord(), merchant?.ToRecord());
         }, cancellationToken);
 
     public Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>

@@ -60,7 +60,7 @@ public abstract partial class SqlStore
         };
     }
 
-    private class AttemptRow
+    private sealed class AttemptRow
     {
         public string Id { get; set; } = "";
         public string OrderId { get; set; } = "";
@@ -72,12 +72,6 @@ public abstract partial class SqlStore
         public long UpdatedAt { get; set; }
 
         public AttemptRecord ToRecord() => new(Id, OrderId, Gateway, GatewayReference, Status, Checkout, At(CreatedAt), At(UpdatedAt));
-    }
-
-    /// <summary>An attempt read with the merchant whose order it is for.</summary>
-    private sealed class OwnedAttemptRow : AttemptRow
-    {
-        public string MerchantId { get; set; } = "";
     }
 
     private sealed class TimelineRow

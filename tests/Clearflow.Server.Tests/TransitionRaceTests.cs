@@ -14,16 +14,18 @@ namespace Clearflow.Server.Tests;
 public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKind kind)
 {
     /// <summary>
-    /// A new order with its attempt, and the real store except that right after each read of the order with its merchant
-    /// (still 'created' the first time), a pending webhook's move commits: the race two webhooks processed side by side can produce.
+    /// A new order with its attempt, and the real store except that right after the first call of <paramref name="after"/> (a
+    /// read of the order, still 'created'), a pending webhook's move commits: the race two webhooks
+    /// processed side by side can produce.
     /// </summary>
-    private async Task<(ClearflowTestHost Host, HttpClient Client, string OrderId, AttemptRecord Attempt, IClearflowStore Racing)> OrderWithRacingPendingWebhookAsync(DateTimeOffset at)
+    private async Task<(ClearflowTestHost Host, HttpClient Client, string OrderId, AttemptRecord Attempt, IClearflowStore Racing)> OrderWithRacingPendingWebhookAsync(
+        DateTimeOffset at, string after)
     {
         var host = await environment.HostAsync(kind);
         var client = host.CreateClient();
         var orderId = Api.Id(await Api.CreateOrderAsync(client));
         var attempt = (await host.Store.GetAttemptsAsync(orderId, default)).Single();
-        var racing = CallHook<IClearflowStore>.After(host.Store, nameof(IClearflowStore.GetOrderWithMerchantAsync), () => host.Store.TryTransitionAsync(new StatusTransition(orderId,
+        var racing = CallHook<IClearflowStore>.After(host.Store, after, () => host.Store.TryTransitionAsync(new StatusTransition(orderId,
             OrderStatus.Created, OrderStatus.Pending, "gateway reports pending", null, attempt.Id, "pending",
             new TimelineEntry(at, "status.changed", "created -> pending: gateway reports pending (the racing webhook).", null)), default));
         return (host, client, orderId, attempt, racing);
@@ -32,7 +34,7 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
     [Fact]
     public async Task A_success_decided_on_created_while_a_pending_signal_won_is_recorded_as_pending_to_succeeded()
     {
-        var (host, client, orderId, attempt, racing) = await OrderWithRacingPendingWebhookAsync(DateTimeOffset.UtcNow);
+        var (host, client, orderId, attempt, racing) = await OrderWithRacingPendingWebhookAsync(DateTimeOffset.UtcNow, nameof(IClearflowStore.GetOrderWithMerchantAsync));
         using var _ = client;
         using var scope = host.Services.CreateScope();
         var apply = ActivatorUtilities.CreateInstance<ApplyGatewayObservation>(scope.ServiceProvider, racing);
@@ -53,7 +55,8 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
     {
         // Received an hour ahead: the node's own inbox worker leaves it to this test, whose clock is there.
         var at = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds()); // storage keeps milliseconds
-        var (host, client, orderId, attempt, racing) = await OrderWithRacingPendingWebhookAsync(at);
+        // The racing move commits right after the claim read the order (still 'created').
+        var (host, client, orderId, attempt, racing) = await OrderWithRacingPendingWebhookAsync(at, nameof(IClearflowStore.TryClaimInboxEventAsync));
         using var _ = client;
         var id = "evt_" + Guid.NewGuid().ToString("N");
         Assert.True(await host.Store.InsertInboxEventAsync(new InboxEventRecord(id, InboxSource.Webhook, attempt.Gateway, "gw-" + id, attempt.GatewayReference, null,
@@ -65,8 +68,9 @@ public abstract class TransitionRaceTests(ServerEnvironment environment, StoreKi
 
         Assert.Equal("succeeded", await process.HandleAsync(id, default));
 
-        // The first decision (on 'created') lost to the racing move; its write still recorded the verify step and the
-        // webhook's entry, once. The second decision moved the order and completed the event in the same command.
+        // The first decision (on 'created', as the claim read it) lost to the racing move; its write still recorded the
+        // verify step and the webhook's entry, once. The second decision, on the order read again, moved it and completed
+        // the event in the same command.
         var processed = await host.Store.GetInboxEventAsync(id, default);
         Assert.Equal(("succeeded", clock.GetUtcNow()), (processed!.Outcome, processed.ProcessedAt));
         Assert.Equal([("verify", "ok"), ("transition", "succeeded")],

@@ -270,7 +270,8 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task Inbox_events_are_deduplicated_claimed_once_deferred_and_completed()
     {
-        var order = await NewOrderAsync(await NewMerchantAsync());
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
         var id = "evt_" + Guid.NewGuid().ToString("N");
         var inboxEvent = new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-evt-" + id, "ref-" + id, null, "payment.succeeded",
             "{\"status\":\"Succeeded\"}", [1, 2, 3, 0, 255], T0, 0, null, null) { MerchantId = order.MerchantId };
@@ -278,9 +279,8 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.False(await Store.InsertInboxEventAsync(inboxEvent with { Id = "evt_dup" + Guid.NewGuid().ToString("N") }, None));
 
         Assert.Contains(id, await Store.ListDueInboxEventIdsAsync(T0, 10, None));
-        var (claimed, attempt, owner) = (await Store.TryClaimInboxEventAsync(id, T0, TimeSpan.FromSeconds(60), None))!;
-        Assert.Null(attempt); // no payment has the event's reference yet
-        Assert.Null(owner);
+        var (claimed, attempt, claimedOrder, claimedMerchant) = (await Store.TryClaimInboxEventAsync(id, T0, TimeSpan.FromSeconds(60), None))!;
+        Assert.Equal((null, null, null), (attempt, claimedOrder, claimedMerchant)); // no payment has the event's reference yet
         Assert.Equal(new byte[] { 1, 2, 3, 0, 255 }, claimed.RawBody);
         Assert.Equal(order.MerchantId, claimed.MerchantId);
         Assert.Equal(1, claimed.Attempts);
@@ -289,11 +289,11 @@ public abstract class StoreContract : IAsyncLifetime
 
         await Store.DeferInboxEventAsync(id, T0.AddMinutes(5), "gateway down", None);
         Assert.DoesNotContain(id, await Store.ListDueInboxEventIdsAsync(T0.AddMinutes(4), 10, None));
-        // The payment was recorded meanwhile: the claim comes with its attempt.
+        // The payment was recorded meanwhile: the claim comes with its attempt, its order as stored now, and the order's merchant.
         var recorded = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", inboxEvent.GatewayReference, "created", "{}", T0, T0);
         Assert.True(await Store.AddAttemptAsync(recorded, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), null, None));
         var reclaimed = (await Store.TryClaimInboxEventAsync(id, T0.AddMinutes(5), TimeSpan.FromSeconds(60), None))!;
-        Assert.Equal((recorded, order.MerchantId), (reclaimed.Attempt, reclaimed.AttemptMerchantId));
+        Assert.Equal((recorded, await Store.GetOrderAsync(order.Id, None), merchant), (reclaimed.Attempt, reclaimed.Order, reclaimed.Merchant));
 
         await Store.CompleteInboxEventAsync(id, T0.AddMinutes(6), "succeeded", new StepRecord(order.Id, "transition", 2, T0.AddMinutes(5), T0.AddMinutes(6), "succeeded", null), None);
         Assert.Equal(("transition", "succeeded"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Outcome)).Single());

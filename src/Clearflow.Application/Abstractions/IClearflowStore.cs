@@ -108,7 +108,7 @@ public interface IInboxStore
 
     /// <summary>
     /// Takes the event for processing for <paramref name="lease"/>, read together with the attempt its gateway reference
-    /// names and that attempt's merchant; null when done or held by another worker.
+    /// names, that attempt's order and the order's merchant (as stored now, uncached); null when done or held by another worker.
     /// </summary>
     Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
 

@@ -208,10 +208,10 @@ public enum InboxSource
 }
 
 /// <summary>
-/// An inbox event taken for processing, with the payment attempt its gateway reference names and the merchant whose
-/// order that attempt is for (both null: no such payment is known).
+/// An inbox event taken for processing, with the payment attempt its gateway reference names, that attempt's order and
+/// the order's merchant as they were when it was claimed (all null: no such payment is known).
 /// </summary>
-public sealed record ClaimedInboxEvent(InboxEventRecord Event, AttemptRecord? Attempt, string? AttemptMerchantId);
+public sealed record ClaimedInboxEvent(InboxEventRecord Event, AttemptRecord? Attempt, OrderRecord? Order, MerchantRecord? Merchant);
 
 /// <summary>
 /// An outcome signal as stored before it is processed. Webhooks are kept raw (exact bytes) for

@@ -28,8 +28,9 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
         var prior = inbox is null ? null : new PriorRecords(inbox.Verify, inbox.Received);
         for (var round = 0; round < 5; round++)
         {
-            // With the merchant, as stored now: a success applies its late-success policy (ADR 12). One read either way.
-            var (order, merchant) = await store.GetOrderWithMerchantAsync(attempt.OrderId, cancellationToken)
+            // With the merchant, as stored now: a success applies its late-success policy (ADR 12). One read either way; the
+            // first decision on an inbox event uses the read its claim made (the move is guarded by the status it saw).
+            var (order, merchant) = (round == 0 ? inbox?.ClaimedWith : null) ?? await store.GetOrderWithMerchantAsync(attempt.OrderId, cancellationToken)
                 ?? throw new InvalidOperationException($"Attempt {attempt.Id} points at missing order {attempt.OrderId}.");
             var decision = OutcomeDecider.Decide(order.Status, order.Amount, order.Currency, observation);
             var now = clock.GetUtcNow();
@@ -109,6 +110,8 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
 
 /// <summary>
 /// The inbox event an observation came from, and what its processing records: the verify step and (for a webhook) the
-/// "webhook received" entry, written with the decision's write; the transition step, written with a move (ADR 19).
+/// "webhook received" entry, written with the decision's write; the transition step, written with a move. The order and
+/// its merchant as the event's claim read them, for the first decision (ADR 19).
 /// </summary>
-public sealed record InboxEventWrites(string InboxEventId, int Attempt, DateTimeOffset Started, StepRecord Verify, TimelineEntry? Received);
+public sealed record InboxEventWrites(string InboxEventId, int Attempt, DateTimeOffset Started, StepRecord Verify, TimelineEntry? Received,
+    (OrderRecord Order, MerchantRecord Merchant)? ClaimedWith);

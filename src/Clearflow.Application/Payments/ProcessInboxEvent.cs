@@ -20,11 +20,11 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
     /// <summary>Processes the event if it is still due; returns what happened, or null when it was not ours to take.</summary>
     public async Task<string?> HandleAsync(string inboxEventId, CancellationToken cancellationToken)
     {
-        if (await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken) is not var (inboxEvent, attempt, owner))
+        if (await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken) is not var (inboxEvent, attempt, order, merchant))
         {
             return null;
         }
-        if (attempt is null || (inboxEvent.OrderId is not null && inboxEvent.OrderId != attempt.OrderId))
+        if (attempt is null || order is null || merchant is null || (inboxEvent.OrderId is not null && inboxEvent.OrderId != attempt.OrderId))
         {
             // Signed by the gateway but about nothing we know (another installation, a deleted test order).
             // Kept in the inbox for audit; there is nothing to move.
@@ -32,7 +32,7 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
             await store.CompleteInboxEventAsync(inboxEvent.Id, clock.GetUtcNow(), unmatched, null, cancellationToken);
             return unmatched;
         }
-        if (inboxEvent.MerchantId is { } receivedFor && owner != receivedFor)
+        if (inboxEvent.MerchantId is { } receivedFor && order.MerchantId != receivedFor)
         {
             // Signed with one merchant's webhook secret, about another merchant's payment. The receiver refuses this when
             // the payment is already recorded; this catches a payment recorded after the event arrived.
@@ -60,9 +60,8 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         else
         {
             // A callback is a hint: ask the gateway what really happened.
-            var merchantId = (await store.GetOrderAsync(attempt.OrderId, cancellationToken))!.MerchantId;
-            var gateway = await gateways.ResolveAsync(merchantId, inboxEvent.Gateway, cancellationToken)
-                ?? throw new InvalidOperationException($"Gateway {inboxEvent.Gateway} is not registered or has no credentials for merchant {merchantId}.");
+            var gateway = await gateways.ResolveAsync(order.MerchantId, inboxEvent.Gateway, cancellationToken)
+                ?? throw new InvalidOperationException($"Gateway {inboxEvent.Gateway} is not registered or has no credentials for merchant {order.MerchantId}.");
             await store.AppendTimelineAsync(attempt.OrderId, new TimelineEntry(clock.GetUtcNow(), "callback.received",
                 $"Customer returned from {gateway.Name} ({inboxEvent.EventType}); fetching the status."), cancellationToken);
             try
@@ -85,10 +84,10 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         var started = clock.GetUtcNow();
         var verify = new StepRecord(attempt.OrderId, "verify", inboxEvent.Attempts, started, started, "ok",
             inboxEvent.Source == InboxSource.Webhook ? null : "status fetched from the gateway");
-        // The verify step, and the event's completion when the observation moves the order, go with the move's own
-        // write (ADR 19): one round trip where there were three.
+        // The order as the claim read it, the verify step, and the event's completion when the observation moves the
+        // order go with the decision and its write (ADR 19): one round trip where there were four.
         var (outcome, completed) = await apply.HandleAsync(attempt, observation, source,
-            new InboxEventWrites(inboxEvent.Id, inboxEvent.Attempts, started, verify, received), cancellationToken);
+            new InboxEventWrites(inboxEvent.Id, inboxEvent.Attempts, started, verify, received, (order, merchant)), cancellationToken);
         if (!completed)
         {
             var ended = clock.GetUtcNow();
