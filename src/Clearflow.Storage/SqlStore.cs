@@ -90,9 +90,11 @@ public abstract partial class SqlStore : IClearflowStore
 
     /// <summary>
     /// Runs <paramref name="batch"/> as one command (atomic; ADR 13) and answers false, with nothing written, when its
-    /// first insert finds its row already there. Any unique violation in the batch is read that way, so only the first
-    /// statement may be able to raise one: the statements after it must be updates, inserts without a unique key
-    /// (timeline entries), or inserts with <c>ON CONFLICT DO NOTHING</c> (outbox messages).
+    /// first insert finds its row already there. Any unique violation in the batch is read that way, so only the rows
+    /// whose existence the caller asks about may raise one (the order's receipt; with ADR 18 also the new
+    /// Idempotency-Key before it): the statements after them must be updates, inserts without a unique key (timeline
+    /// entries), or inserts with <c>ON CONFLICT DO NOTHING</c> (outbox messages). The caller cannot tell which row it
+    /// was, and does not need to: either way it takes the path that looks.
     /// </summary>
     protected async Task<bool> InsertAllOrNothingAsync(StatementBatch batch, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Clearflow.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Clearflow.Server.Tests;
@@ -66,6 +67,53 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
         Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
         Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
         Assert.Equal(await first.Content.ReadAsStringAsync(), await retry.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_new_key_is_claimed_with_its_order_and_only_a_retry_looks_the_key_up_first()
+    {
+        var host = await Environment.HostAsync(kind);
+        using var scope = host.Services.CreateScope();
+        var merchantId = (await scope.ServiceProvider.GetRequiredService<Application.Merchants.AuthenticateApiKey>().HandleAsync(host.DemoSecretKey, default))!.MerchantId;
+        var request = Application.Orders.CreateOrder.CreateOrderRequest.Parse(System.Text.Encoding.UTF8.GetBytes(Api.OrderBody(Api.NewReceipt()))).Value!;
+        var key = "key-" + Guid.NewGuid();
+        // The real store, noting whether the careful path's key lookup ran.
+        var lookedUp = false;
+        Application.Abstractions.IClearflowStore Noting() => CallHook<Application.Abstractions.IClearflowStore>.Before(host.Store,
+            nameof(Application.Abstractions.IClearflowStore.BeginIdempotentAsync), () => { lookedUp = true; return Task.CompletedTask; });
+
+        var first = await ActivatorUtilities.CreateInstance<Application.Orders.CreateOrder.CreateOrder>(scope.ServiceProvider, Noting())
+            .HandleAsync(merchantId, key, request, default);
+        Assert.Equal((201, false, false), (first.Value!.StatusCode, first.Value.Replayed, lookedUp));
+
+        var retry = await ActivatorUtilities.CreateInstance<Application.Orders.CreateOrder.CreateOrder>(scope.ServiceProvider, Noting())
+            .HandleAsync(merchantId, key, request, default);
+        Assert.Equal((first.Value.Body, true, true), (retry.Value!.Body, retry.Value.Replayed, lookedUp));
+    }
+
+    [Fact]
+    public async Task A_finished_request_replays_its_reply_even_when_the_gateway_cannot_be_resolved_now()
+    {
+        // A fault in resolving the gateway (stored credentials that cannot be opened, say after a botched key rotation),
+        // from the moment it is switched on: the first resolution of each request throws.
+        var broken = false;
+        var host = await Environment.StartExtraHostAsync(kind, services => services.AddTransient<Application.Abstractions.IGatewayRegistry>(sp =>
+            CallHook<Application.Abstractions.IGatewayRegistry>.Before(ActivatorUtilities.CreateInstance<Gateways.GatewayRegistry>(sp),
+                nameof(Application.Abstractions.IGatewayRegistry.ResolveAsync),
+                () => broken ? throw new System.Security.Cryptography.CryptographicException("The key that sealed these credentials is missing.") : Task.CompletedTask)));
+        using var client = host.CreateClient();
+        var body = Api.OrderBody(Api.NewReceipt());
+        var key = "key-" + Guid.NewGuid();
+        using var first = await Api.PostOrderAsync(client, body, key);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        broken = true;
+        using var retry = await Api.PostOrderAsync(client, body, key);
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await retry.Content.ReadAsStringAsync());
+        using var reused = await Api.PostOrderAsync(client, Api.OrderBody(Api.NewReceipt()), key);
+        await Api.ProblemAsync(reused, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
     }
 
     [Fact]

@@ -87,7 +87,9 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         // The order as the claim read it, the verify step, and the event's completion when the observation moves the
         // order go with the decision and its write (ADR 19): one round trip where there were four.
         var (outcome, completed) = await apply.HandleAsync(attempt, observation, source,
-            new InboxEventWrites(inboxEvent.Id, inboxEvent.Attempts, started, verify, received, (order, merchant)), cancellationToken);
+            new InboxEventWrites(inboxEvent.Id, inboxEvent.Attempts, started, verify, received,
+                // A callback fetched the status over HTTP since the claim: its decision reads the order afresh.
+                inboxEvent.Source == InboxSource.Callback ? null : (order, merchant)), cancellationToken);
         if (!completed)
         {
             var ended = clock.GetUtcNow();

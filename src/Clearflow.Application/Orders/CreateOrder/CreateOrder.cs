@@ -84,13 +84,26 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
     private async Task<Result<Reply>?> TryFirstRequestAsync(string merchantId, string idempotencyKey, string requestHash, CreateOrderRequest request,
         CancellationToken cancellationToken)
     {
-        var route = await RouteAsync(merchantId, request, name => gateways.Names.Contains(name) && health.IsClosed(name), cancellationToken);
+        Result<Route> route;
+        try
+        {
+            route = await RouteAsync(merchantId, request, name => gateways.Names.Contains(name) && health.IsClosed(name), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Stored credentials that cannot be read or opened now: a retry of a finished request must still get its
+            // reply, so the careful path decides (and, for a new request, meets the same fault after the claim).
+            return null;
+        }
         if (route.Value is not { SkippedAny: false } healthy)
         {
             return null;
         }
         var (order, created) = NewOrder(merchantId, idempotencyKey, request, healthy);
         var claim = new IdempotencyClaim(merchantId, idempotencyKey, requestHash, order.CreatedAt, KeyLock, KeyRetention);
+        // Not inside the release below: if this fails after committing (the connection dropped), the key is this
+        // request's, but it cannot know that, and releasing could delete another request's claim. The claim then runs
+        // out after KeyLock and a retry resumes the order.
         if (!await store.InsertOrderClaimingKeyAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, order.CreatedAt), claim, cancellationToken))
         {
             return null;
