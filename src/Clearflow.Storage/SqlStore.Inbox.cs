@@ -90,6 +90,23 @@ public abstract partial class SqlStore
         return WriteBatchAsync(both, cancellationToken);
     }
 
+    public Task RecordIgnoredAsync(string orderId, PriorRecords? prior, TimelineEntry ignored, InboxCompletion completion, CancellationToken cancellationToken)
+    {
+        var all = new StatementBatch();
+        if (prior is not null)
+        {
+            if (prior.Entry is { } entry)
+            {
+                all.Add(TimelineInsert(orderId, entry));
+            }
+            all.Add(StepInsert(prior.Step));
+        }
+        all.Add(TimelineInsert(orderId, ignored));
+        all.Add(StepInsert(completion.Step));
+        all.Add(InboxProcessedUpdate(completion.InboxEventId, completion.At, completion.Outcome));
+        return WriteBatchAsync(all, cancellationToken);
+    }
+
     private static Statement InboxProcessedUpdate(string id, DateTimeOffset now, string outcome) =>
         new("UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id", new { id, now = Ms(now), outcome });
 

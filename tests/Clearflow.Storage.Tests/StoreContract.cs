@@ -43,6 +43,16 @@ public abstract class StoreContract : IAsyncLifetime
         return order;
     }
 
+    /// <summary>An order, and a webhook about it waiting in the inbox.</summary>
+    private async Task<(OrderRecord Order, string EventId)> OrderWithInboxEventAsync()
+    {
+        var order = await NewOrderAsync(await NewMerchantAsync());
+        var id = "evt_" + Guid.NewGuid().ToString("N");
+        Assert.True(await Store.InsertInboxEventAsync(new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-" + id, "ref-" + id, order.Id, "payment.succeeded",
+            "{}", null, T0, 0, null, null), None));
+        return (order, id);
+    }
+
     [Fact]
     public async Task Migrating_twice_applies_nothing_the_second_time()
     {
@@ -144,10 +154,7 @@ public abstract class StoreContract : IAsyncLifetime
     [Fact]
     public async Task A_transition_writes_its_prior_records_either_way_and_completes_its_inbox_event_only_when_it_moves()
     {
-        var order = await NewOrderAsync(await NewMerchantAsync());
-        var id = "evt_" + Guid.NewGuid().ToString("N");
-        Assert.True(await Store.InsertInboxEventAsync(new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-" + id, "ref-" + id, order.Id, "payment.succeeded",
-            "{}", null, T0, 0, null, null), None));
+        var (order, id) = await OrderWithInboxEventAsync();
         StatusTransition Transition(OrderStatus from, int n) => new(order.Id, from, OrderStatus.Succeeded, "paid", 49_900, null, null,
             new TimelineEntry(T0.AddMinutes(n), "status.changed", $"move {n}"))
         {
@@ -165,6 +172,22 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal([("verify", 1), ("verify", 2), ("transition", 2)], (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt)));
         var processed = (await Store.GetInboxEventAsync(id, None))!;
         Assert.Equal(("succeeded", T0.AddMinutes(2)), (processed.Outcome, processed.ProcessedAt));
+    }
+
+    [Fact]
+    public async Task An_ignored_observation_writes_its_prior_records_its_entry_and_its_completion_in_that_order()
+    {
+        var (order, id) = await OrderWithInboxEventAsync();
+
+        await Store.RecordIgnoredAsync(order.Id,
+            new PriorRecords(new StepRecord(order.Id, "verify", 1, T0, T0, "ok", null), new TimelineEntry(T0, "webhook.received", "received")),
+            new TimelineEntry(T0.AddSeconds(1), "event.ignored", "ignored"),
+            new InboxCompletion(id, T0.AddSeconds(1), "ignored: duplicate", new StepRecord(order.Id, "transition", 1, T0, T0.AddSeconds(1), "ignored: duplicate", null)), None);
+
+        Assert.Equal(["created", "received", "ignored"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
+        Assert.Equal([("verify", "ok"), ("transition", "ignored: duplicate")], (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Outcome)));
+        var processed = (await Store.GetInboxEventAsync(id, None))!;
+        Assert.Equal(("ignored: duplicate", T0.AddSeconds(1)), (processed.Outcome, processed.ProcessedAt));
     }
 
     [Fact]

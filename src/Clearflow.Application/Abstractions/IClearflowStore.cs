@@ -115,6 +115,12 @@ public interface IInboxStore
     Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
     /// <summary>Marks the event processed, with the pipeline step that processed it (if any) in the same transaction.</summary>
     Task CompleteInboxEventAsync(string id, DateTimeOffset now, string outcome, StepRecord? step, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An observation that changes nothing (a duplicate, a late signal), in one command (ADR 19): what was recorded before
+    /// the decision (if not written yet), the "ignored" timeline entry, and the inbox event's completion.
+    /// </summary>
+    Task RecordIgnoredAsync(string orderId, PriorRecords? prior, TimelineEntry ignored, InboxCompletion completion, CancellationToken cancellationToken);
     Task DeferInboxEventAsync(string id, DateTimeOffset retryAt, string error, CancellationToken cancellationToken);
     Task<InboxEventRecord?> GetInboxEventAsync(string id, CancellationToken cancellationToken);
 

@@ -39,12 +39,16 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
             switch (decision)
             {
                 case OutcomeDecision.Ignore ignore:
-                    if (prior is not null)
+                    var ignored = new TimelineEntry(now, "event.ignored", $"Ignored {source}: {ignore.Reason}.");
+                    outcome = "ignored: " + ignore.Reason;
+                    if (inbox is null)
                     {
-                        await (prior.Entry is null ? store.RecordStepAsync(prior.Step, cancellationToken) : store.RecordStepAsync(prior.Step, prior.Entry, cancellationToken));
+                        await store.AppendTimelineAsync(order.Id, ignored, cancellationToken);
+                        return new Applied(outcome, InboxCompleted: false);
                     }
-                    await store.AppendTimelineAsync(order.Id, new TimelineEntry(now, "event.ignored", $"Ignored {source}: {ignore.Reason}."), cancellationToken);
-                    return new Applied("ignored: " + ignore.Reason, InboxCompleted: false);
+                    // A webhook and a callback about the same payment: one of them usually ends here. One command for all of it.
+                    await store.RecordIgnoredAsync(order.Id, prior, ignored, Completion(inbox, order.Id, outcome, now), cancellationToken);
+                    return new Applied(outcome, InboxCompleted: true);
 
                 case OutcomeDecision.Review review:
                     transition = ReviewTransition.For(order, review.Reason, attempt.Id, source, now);
@@ -79,8 +83,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
             var moved = await store.TryTransitionAsync(transition with
             {
                 Prior = prior,
-                Completes = inbox is null ? null : new InboxCompletion(inbox.InboxEventId, now, outcome,
-                    new StepRecord(order.Id, "transition", inbox.Attempt, inbox.Started, now, outcome, null)),
+                Completes = inbox is null ? null : Completion(inbox, order.Id, outcome, now),
             }, cancellationToken);
             prior = null; // written with the transition, moved or not
             if (moved)
@@ -90,6 +93,9 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
         }
         throw new InvalidOperationException($"Order {attempt.OrderId} kept changing under five consecutive decisions.");
     }
+
+    private static InboxCompletion Completion(InboxEventWrites inbox, string orderId, string outcome, DateTimeOffset now) =>
+        new(inbox.InboxEventId, now, outcome, new StepRecord(orderId, "transition", inbox.Attempt, inbox.Started, now, outcome, null));
 
     /// <summary>
     /// Money moved: post the capture and queue what follows, in the transition's own transaction. A late
