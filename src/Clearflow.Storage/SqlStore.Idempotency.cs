@@ -25,20 +25,19 @@ public abstract partial class SqlStore
     /// The claim of a new key as a statement of a larger command, without <c>ON CONFLICT</c>: a key that exists
     /// raises a unique violation and undoes the whole command (ADR 13, ADR 18).
     /// </summary>
-    private static Statement NewKeyInsert(IdempotencyClaim claim) => new(InsertKeySql, new
+    private static Statement NewKeyInsert(IdempotencyClaim claim) => new(InsertKeySql, KeyParameters(claim));
+
+    /// <summary>The parameters of every statement about a claimed key (each uses the ones it names).</summary>
+    private static object KeyParameters(IdempotencyClaim claim) => new
     {
         merchantId = claim.MerchantId, key = claim.Key, requestHash = claim.RequestHash,
         now = Ms(claim.At), lockedUntil = Ms(claim.At + claim.LockFor), expiresAt = Ms(claim.At + claim.KeepFor),
-    });
+    };
 
-    public async Task<IdempotencyBegin> BeginIdempotentAsync(string merchantId, string key, string requestHash, DateTimeOffset now,
-        TimeSpan lockFor, TimeSpan keepFor, CancellationToken cancellationToken)
+    public async Task<IdempotencyBegin> BeginIdempotentAsync(IdempotencyClaim claim, CancellationToken cancellationToken)
     {
-        var parameters = new
-        {
-            merchantId, key, requestHash,
-            now = Ms(now), lockedUntil = Ms(now + lockFor), expiresAt = Ms(now + keepFor),
-        };
+        var parameters = KeyParameters(claim);
+        var now = Ms(claim.At);
         // Bounded: each round either decides or removes an expired row that blocked the insert.
         for (var round = 0; round < 3; round++)
         {
@@ -57,14 +56,14 @@ public abstract partial class SqlStore
                 {
                     return null; // released between our insert and select: try again
                 }
-                if (row.ExpiresAt <= parameters.now)
+                if (row.ExpiresAt <= now)
                 {
                     await connection.ExecuteAsync(Command(
                         "DELETE FROM idempotency_keys WHERE merchant_id = @merchantId AND idempotency_key = @key AND expires_at <= @now",
                         parameters, transaction, cancellationToken));
                     return null;
                 }
-                if (row.RequestHash != requestHash)
+                if (row.RequestHash != claim.RequestHash)
                 {
                     return new IdempotencyBegin.Mismatch();
                 }
@@ -72,7 +71,7 @@ public abstract partial class SqlStore
                 {
                     return new IdempotencyBegin.Replay((int)status, row.ResponseBody!);
                 }
-                if (row.LockedUntil > parameters.now)
+                if (row.LockedUntil > now)
                 {
                     return new IdempotencyBegin.InProgress();
                 }
@@ -81,7 +80,7 @@ public abstract partial class SqlStore
                     """
                     UPDATE idempotency_keys SET locked_until = @lockedUntil
                     WHERE merchant_id = @merchantId AND idempotency_key = @key AND locked_until = @oldLock AND response_status IS NULL
-                    """, new { parameters.merchantId, parameters.key, parameters.lockedUntil, oldLock = row.LockedUntil }, transaction, cancellationToken));
+                    """, new { merchantId = claim.MerchantId, key = claim.Key, lockedUntil = Ms(claim.At + claim.LockFor), oldLock = row.LockedUntil }, transaction, cancellationToken));
                 return taken == 1 ? new IdempotencyBegin.Started() : new IdempotencyBegin.InProgress();
             }, cancellationToken);
             if (decision is not null)

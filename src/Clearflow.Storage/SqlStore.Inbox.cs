@@ -93,19 +93,30 @@ public abstract partial class SqlStore
     public Task RecordIgnoredAsync(string orderId, PriorRecords? prior, TimelineEntry ignored, InboxCompletion completion, CancellationToken cancellationToken)
     {
         var all = new StatementBatch();
-        if (prior is not null)
+        foreach (var statement in PriorInserts(orderId, prior).Append(TimelineInsert(orderId, ignored)).Concat(CompletionWrites(completion)))
         {
-            if (prior.Entry is { } entry)
-            {
-                all.Add(TimelineInsert(orderId, entry));
-            }
-            all.Add(StepInsert(prior.Step));
+            all.Add(statement);
         }
-        all.Add(TimelineInsert(orderId, ignored));
-        all.Add(StepInsert(completion.Step));
-        all.Add(InboxProcessedUpdate(completion.InboxEventId, completion.At, completion.Outcome));
         return WriteBatchAsync(all, cancellationToken);
     }
+
+    /// <summary>What was recorded before a decision: its timeline entry (if any), then its step.</summary>
+    private static IEnumerable<Statement> PriorInserts(string orderId, PriorRecords? prior)
+    {
+        if (prior is null)
+        {
+            yield break;
+        }
+        if (prior.Entry is { } entry)
+        {
+            yield return TimelineInsert(orderId, entry);
+        }
+        yield return StepInsert(prior.Step);
+    }
+
+    /// <summary>An inbox event processed: its step, and the event marked with its outcome.</summary>
+    private static IEnumerable<Statement> CompletionWrites(InboxCompletion completion) =>
+        [StepInsert(completion.Step), InboxProcessedUpdate(completion.InboxEventId, completion.At, completion.Outcome)];
 
     private static Statement InboxProcessedUpdate(string id, DateTimeOffset now, string outcome) =>
         new("UPDATE inbox_events SET processed_at = @now, outcome = @outcome, last_error = NULL WHERE id = @id", new { id, now = Ms(now), outcome });

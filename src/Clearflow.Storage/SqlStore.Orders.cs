@@ -203,15 +203,7 @@ public abstract partial class SqlStore
                 from = transition.From.ToWire(),
             });
         // What was recorded before the decision goes in the same command, either way (ADR 19).
-        var always = new List<Statement>();
-        if (transition.Prior is { } prior)
-        {
-            if (prior.Entry is { } entry)
-            {
-                always.Add(TimelineInsert(transition.OrderId, entry));
-            }
-            always.Add(StepInsert(prior.Step));
-        }
+        List<Statement> always = [.. PriorInserts(transition.OrderId, transition.Prior)];
         // Everything else the transition writes, only if the guard matched.
         var rest = new List<Statement>();
         if (transition is { AttemptId: not null, AttemptStatus: not null })
@@ -223,11 +215,7 @@ public abstract partial class SqlStore
         rest.AddRange(transition.Notifications.Select(OutboxInsert));
         rest.AddRange(transition.Ledger is { } ledger ? LedgerInserts(ledger, transition.Entry.At) : []);
         rest.AddRange(transition.Tasks.Select(OrderTaskInsert));
-        if (transition.Completes is { } completion)
-        {
-            rest.Add(StepInsert(completion.Step));
-            rest.Add(InboxProcessedUpdate(completion.InboxEventId, completion.At, completion.Outcome));
-        }
+        rest.AddRange(transition.Completes is { } completion ? CompletionWrites(completion) : []);
         if (StatusChangeAnnouncement(transition.OrderId) is { } announcement)
         {
             rest.Add(announcement);

@@ -85,14 +85,6 @@ public abstract partial class SqlStore
     public Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken) =>
         WriteOneAsync((connection, transaction) => InsertStepAsync(connection, transaction, step, cancellationToken), cancellationToken);
 
-    public Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken)
-    {
-        var both = new StatementBatch();
-        both.Add(TimelineInsert(step.OrderId, entry));
-        both.Add(StepInsert(step));
-        return WriteBatchAsync(both, cancellationToken);
-    }
-
     private static Statement StepInsert(StepRecord step) => new(
         """
         INSERT INTO pipeline_steps (order_id, step, attempt, started_at, ended_at, outcome, error)

@@ -174,14 +174,22 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
         Assert.Equal(12 - merchant.Requests.Count, statuses.Count(s => s == "abandoned"));
     }
 
+    /// <summary>A node whose merchant has one endpoint for order.created, and a new order whose message waits in the outbox.</summary>
+    private async Task<(ClearflowTestHost Host, FakeTimeProvider Clock, FakeMerchantEndpoint Merchant, HttpClient Client, JsonElement Order)> OrderForOneSubscriberAsync()
+    {
+        var (host, clock) = await StartAsync();
+        var merchant = await FakeMerchantEndpoint.StartAsync();
+        var client = host.CreateClient();
+        await AddEndpointAsync(client, merchant.Url, "order.created");
+        return (host, clock, merchant, client, await Api.CreateOrderAsync(client));
+    }
+
     [Fact]
     public async Task A_delivery_whose_node_stopped_before_sending_it_goes_out_once_when_the_lease_ends()
     {
-        var (host, clock) = await StartAsync();
-        await using var merchant = await FakeMerchantEndpoint.StartAsync();
-        using var client = host.CreateClient();
-        await AddEndpointAsync(client, merchant.Url, "order.created");
-        var order = await Api.CreateOrderAsync(client);
+        var (host, clock, merchant, client, order) = await OrderForOneSubscriberAsync();
+        await using var merchantLifetime = merchant;
+        using var clientLifetime = client;
         using (var scope = host.Services.CreateScope())
         {
             // A node fans the message out, leasing the new delivery to itself, and stops before sending it.
@@ -202,11 +210,9 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
     [Fact]
     public async Task A_delivery_whose_lease_is_nearly_over_is_not_sent_by_its_round_but_once_by_the_claim_after_it()
     {
-        var (host, clock) = await StartAsync();
-        await using var merchant = await FakeMerchantEndpoint.StartAsync();
-        using var client = host.CreateClient();
-        await AddEndpointAsync(client, merchant.Url, "order.created");
-        await Api.CreateOrderAsync(client);
+        var (host, clock, merchant, client, _) = await OrderForOneSubscriberAsync();
+        await using var merchantLifetime = merchant;
+        using var clientLifetime = client;
         using (var scope = host.Services.CreateScope())
         {
             // A long round reaches this delivery with 5 s of its lease left: less than a send may take.

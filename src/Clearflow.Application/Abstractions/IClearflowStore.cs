@@ -85,12 +85,11 @@ public interface IOrderStore
 public interface IIdempotencyStore
 {
     /// <summary>
-    /// Claims <paramref name="key"/> for this request (insert under the primary key, so two racing
-    /// requests cannot both start). A claim left by a crashed request is taken over once
-    /// <paramref name="lockFor"/> has passed.
+    /// Claims the key for this request (insert under the primary key, so two racing requests cannot both
+    /// start), or says what the key's earlier request came to. A claim left by a crashed request is taken
+    /// over once its lock (<see cref="IdempotencyClaim.LockFor"/>) has passed.
     /// </summary>
-    Task<IdempotencyBegin> BeginIdempotentAsync(string merchantId, string key, string requestHash, DateTimeOffset now,
-        TimeSpan lockFor, TimeSpan keepFor, CancellationToken cancellationToken);
+    Task<IdempotencyBegin> BeginIdempotentAsync(IdempotencyClaim claim, CancellationToken cancellationToken);
 
     Task CompleteIdempotentAsync(string merchantId, string key, int statusCode, string body, CancellationToken cancellationToken);
 
@@ -226,8 +225,6 @@ public interface IOrderTaskStore
 
     Task RecordStepAsync(StepRecord step, CancellationToken cancellationToken);
 
-    /// <summary>Records the step and appends <paramref name="entry"/> to its order's timeline, in one transaction.</summary>
-    Task RecordStepAsync(StepRecord step, TimelineEntry entry, CancellationToken cancellationToken);
     Task<IReadOnlyList<StepRecord>> ListStepsAsync(string orderId, CancellationToken cancellationToken);
 }
 

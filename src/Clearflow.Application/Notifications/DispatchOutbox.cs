@@ -46,11 +46,14 @@ public sealed class DispatchOutbox(IClearflowStore store, IEmailSender email, IT
                 settingsOf[message.MerchantId] = settings = merchant is null ? new MerchantSettings() : MerchantSettings.Parse(merchant.SettingsJson);
             }
             var deliveries = new List<DeliveryRecord>();
-            // At most a batch is leased here, as a claim would take; the rest are due at once, for the claim.
-            DeliveryRecord To(string channel, string target) => leased++ < batchSize
-                ? new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 1, now + DeliverNotifications.Lease,
-                    null, null, now, null)
-                : new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending", 0, now, null, null, now, null);
+            // At most a batch is leased here (first attempt counted, due when the lease ends), as a claim would take; the
+            // rest are due at once, for the claim.
+            DeliveryRecord To(string channel, string target)
+            {
+                var leasedHere = leased++ < batchSize;
+                return new(ids.New("dlv_"), message.Id, message.MerchantId, message.OrderId, message.Topic, channel, target, "pending",
+                    leasedHere ? 1 : 0, leasedHere ? now + DeliverNotifications.Lease : now, null, null, now, null);
+            }
 
             if (EventTypes.IsMerchantEvent(message.Topic))
             {

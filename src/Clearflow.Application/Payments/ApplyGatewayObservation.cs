@@ -15,12 +15,11 @@ namespace Clearflow.Application.Payments;
 /// </summary>
 public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator ids, TimeProvider clock)
 {
-    /// <summary>What happened, for logs and the inbox: the new status, "ignored: ...", or "requires_review: ...".</summary>
-    /// <param name="InboxCompleted">Whether the inbox event was marked processed with the move (ADR 19); if not, that is the caller's to do.</param>
-    public sealed record Applied(string Outcome, bool InboxCompleted);
-
-    /// <param name="inbox">The inbox event the observation came from, whose records go with the decision's write; null for none.</param>
-    public async Task<Applied> HandleAsync(AttemptRecord attempt, GatewayObservation observation, string source, InboxEventWrites? inbox,
+    /// <param name="inbox">
+    /// The inbox event the observation came from: its records, and its completion, go with the decision's write (ADR 19). Null for none.
+    /// </param>
+    /// <returns>What happened, for logs and the inbox: the new status, "ignored: ...", or "requires_review: ...".</returns>
+    public async Task<string> HandleAsync(AttemptRecord attempt, GatewayObservation observation, string source, InboxEventWrites? inbox,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(attempt);
@@ -44,11 +43,11 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
                     if (inbox is null)
                     {
                         await store.AppendTimelineAsync(order.Id, ignored, cancellationToken);
-                        return new Applied(outcome, InboxCompleted: false);
+                        return outcome;
                     }
                     // A webhook and a callback about the same payment: one of them usually ends here. One command for all of it.
                     await store.RecordIgnoredAsync(order.Id, prior, ignored, Completion(inbox, order.Id, outcome, now), cancellationToken);
-                    return new Applied(outcome, InboxCompleted: true);
+                    return outcome;
 
                 case OutcomeDecision.Review review:
                     transition = ReviewTransition.For(order, review.Reason, attempt.Id, source, now);
@@ -88,7 +87,7 @@ public sealed class ApplyGatewayObservation(IClearflowStore store, IdGenerator i
             prior = null; // written with the transition, moved or not
             if (moved)
             {
-                return new Applied(outcome, InboxCompleted: inbox is not null);
+                return outcome;
             }
         }
         throw new InvalidOperationException($"Order {attempt.OrderId} kept changing under five consecutive decisions.");

@@ -84,18 +84,11 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
         var started = clock.GetUtcNow();
         var verify = new StepRecord(attempt.OrderId, "verify", inboxEvent.Attempts, started, started, "ok",
             inboxEvent.Source == InboxSource.Webhook ? null : "status fetched from the gateway");
-        // The order as the claim read it, the verify step, and the event's completion when the observation moves the
-        // order go with the decision and its write (ADR 19): one round trip where there were four.
-        var (outcome, completed) = await apply.HandleAsync(attempt, observation, source,
+        // The order as the claim read it, the verify step, and the event's completion go with the decision and its write
+        // (ADR 19): one round trip where there were four.
+        return await apply.HandleAsync(attempt, observation, source,
             new InboxEventWrites(inboxEvent.Id, inboxEvent.Attempts, started, verify, received,
                 // A callback fetched the status over HTTP since the claim: its decision reads the order afresh.
                 inboxEvent.Source == InboxSource.Callback ? null : (order, merchant)), cancellationToken);
-        if (!completed)
-        {
-            var ended = clock.GetUtcNow();
-            await store.CompleteInboxEventAsync(inboxEvent.Id, ended, outcome,
-                new StepRecord(attempt.OrderId, "transition", inboxEvent.Attempts, started, ended, outcome, null), cancellationToken);
-        }
-        return outcome;
     }
 }

@@ -40,17 +40,17 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         {
             return Problem.BadRequest("idempotency-key-too-long", "The Idempotency-Key header is limited to 255 characters.");
         }
-        var requestHash = request.Fingerprint();
+        var claim = new IdempotencyClaim(merchantId, idempotencyKey, request.Fingerprint(), clock.GetUtcNow(), KeyLock, KeyRetention);
 
         // The common case in one command: a new key for a new order on a healthy route (ADR 18).
-        if (await TryFirstRequestAsync(merchantId, idempotencyKey, requestHash, request, cancellationToken) is { } first)
+        if (await TryFirstRequestAsync(claim, request, cancellationToken) is { } first)
         {
             return first;
         }
 
         // The careful path. The key first: a retry of a finished request gets its stored reply whatever the gateways'
         // health or credentials are now.
-        var begin = await store.BeginIdempotentAsync(merchantId, idempotencyKey, requestHash, clock.GetUtcNow(), KeyLock, KeyRetention, cancellationToken);
+        var begin = await store.BeginIdempotentAsync(claim with { At = clock.GetUtcNow() }, cancellationToken);
         switch (begin)
         {
             case IdempotencyBegin.Replay replay:
@@ -81,9 +81,9 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
     /// receipt is taken, or routing has a problem or meets a circuit that is not closed. The careful path then decides
     /// exactly as if this had not run.
     /// </summary>
-    private async Task<Result<Reply>?> TryFirstRequestAsync(string merchantId, string idempotencyKey, string requestHash, CreateOrderRequest request,
-        CancellationToken cancellationToken)
+    private async Task<Result<Reply>?> TryFirstRequestAsync(IdempotencyClaim claim, CreateOrderRequest request, CancellationToken cancellationToken)
     {
+        var (merchantId, idempotencyKey) = (claim.MerchantId, claim.Key);
         Result<Route> route;
         try
         {
@@ -100,11 +100,11 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
             return null;
         }
         var (order, created) = NewOrder(merchantId, idempotencyKey, request, healthy);
-        var claim = new IdempotencyClaim(merchantId, idempotencyKey, requestHash, order.CreatedAt, KeyLock, KeyRetention);
         // Not inside the release below: if this fails after committing (the connection dropped), the key is this
         // request's, but it cannot know that, and releasing could delete another request's claim. The claim then runs
         // out after KeyLock and a retry resumes the order.
-        if (!await store.InsertOrderClaimingKeyAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, order.CreatedAt), claim, cancellationToken))
+        if (!await store.InsertOrderClaimingKeyAsync(order, created, OrderNotices.ForStatus(order, OrderStatus.Created, order.CreatedAt), claim with { At = order.CreatedAt },
+                cancellationToken))
         {
             return null;
         }
