@@ -112,7 +112,9 @@ public sealed class StandardWebhookSender(IHttpClientFactory httpClients, Micros
             {
                 bytes = bytes[3..]; // a byte order mark is not part of the text
             }
-            var text = Encoding.UTF8.GetString(bytes[..WholeCharacters(bytes)]);
+            // PostgreSQL's text cannot hold U+0000: a receiver's stray NUL would make the attempt's record fail on every
+            // retry, and the delivery be sent again at each lease's end, forever.
+            var text = Encoding.UTF8.GetString(bytes[..WholeCharacters(bytes)]).Replace('\0', '\uFFFD');
             // Not between the two halves of a surrogate pair: half a character cannot be encoded, and would be stored as a
             // replacement character.
             return text.Length <= ExcerptLength ? text : text[..(char.IsHighSurrogate(text[ExcerptLength - 1]) ? ExcerptLength - 1 : ExcerptLength)];
