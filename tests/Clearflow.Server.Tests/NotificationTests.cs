@@ -140,6 +140,24 @@ public abstract class NotificationTests(ServerEnvironment environment, StoreKind
     }
 
     [Fact]
+    public async Task An_answer_with_a_NUL_character_is_kept_with_a_replacement_character_and_the_delivery_is_recorded_once()
+    {
+        var (host, _) = await StartAsync();
+        await using var merchant = await FakeMerchantEndpoint.StartAsync();
+        merchant.AnswerBody = "ok\0done"; // PostgreSQL's text cannot hold U+0000
+        using var client = host.CreateClient();
+        await AddEndpointAsync(client, merchant.Url, "order.created");
+
+        var order = await Api.CreateOrderAsync(client);
+        Assert.Empty(await RunNotificationsAsync(host));
+
+        var notification = Assert.Single(await client.GetFromJsonAsync<JsonElement[]>($"/v1/orders/{Api.Id(order)}/notifications") ?? []);
+        Assert.Equal("delivered", notification.GetProperty("status").GetString());
+        Assert.Equal("ok\uFFFDdone", Assert.Single(notification.GetProperty("attempt_log").EnumerateArray()).GetProperty("response_excerpt").GetString());
+        Assert.Single(merchant.Requests);
+    }
+
+    [Fact]
     public async Task A_delivery_round_reads_an_endpoint_again_once_its_copy_is_5_s_old_and_sends_nothing_to_a_deleted_one()
     {
         var (host, clock) = await StartAsync();
