@@ -183,35 +183,39 @@ public abstract partial class SqlStore
             ClaimDueSql("notification_deliveries", "available_at", "status = 'pending'", ", attempts = attempts + 1", DeliveryColumns),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken)
+    public Task RecordDeliveryAttemptsAsync(IReadOnlyList<DeliveryResult> results, CancellationToken cancellationToken)
     {
-        // The delivery's new state, the attempt's record, the order's timeline entry and the end of the endpoint's failure
-        // streak: one command, one round trip. The state changes only if no later lease was taken meanwhile: a send that
-        // outlived its lease must not set back what the next attempt decided (the attempt itself is still recorded).
-        var a = result.Attempt;
+        // Each delivery's new state, its attempt's record and the order's timeline entry, then the end of the failure
+        // streak of each endpoint that took one: one command, one round trip, all or nothing. A delivery's state changes
+        // only if no later lease was taken meanwhile: a send that outlived its lease must not set back what the next
+        // attempt decided (the attempt itself is still recorded).
         var all = new StatementBatch();
-        all.Add(new Statement(
-            """
-            UPDATE notification_deliveries SET status = @status, last_status_code = @StatusCode, last_error = @Error,
-                delivered_at = CASE WHEN @status = 'delivered' THEN @at ELSE delivered_at END,
-                available_at = COALESCE(@next, available_at)
-            WHERE id = @DeliveryId AND attempts = @Attempt
-            """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId, a.Attempt }));
-        all.Add(new Statement(
-            """
-            INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
-            VALUES (@DeliveryId, @Attempt, @at, @StatusCode, @LatencyMs, @ResponseExcerpt, @Error)
-            """, new { a.DeliveryId, a.Attempt, at = Ms(a.At), a.StatusCode, a.LatencyMs, a.ResponseExcerpt, a.Error }));
-        if (result.OrderId is { } orderId && result.Entry is { } entry)
+        foreach (var result in results)
         {
-            all.Add(TimelineInsert(orderId, entry));
+            var a = result.Attempt;
+            all.Add(new Statement(
+                """
+                UPDATE notification_deliveries SET status = @status, last_status_code = @StatusCode, last_error = @Error,
+                    delivered_at = CASE WHEN @status = 'delivered' THEN @at ELSE delivered_at END,
+                    available_at = COALESCE(@next, available_at)
+                WHERE id = @DeliveryId AND attempts = @Attempt
+                """, new { status = result.Status, a.StatusCode, a.Error, at = Ms(a.At), next = Ms(result.NextAttemptAt), a.DeliveryId, a.Attempt }));
+            all.Add(new Statement(
+                """
+                INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, response_excerpt, error)
+                VALUES (@DeliveryId, @Attempt, @at, @StatusCode, @LatencyMs, @ResponseExcerpt, @Error)
+                """, new { a.DeliveryId, a.Attempt, at = Ms(a.At), a.StatusCode, a.LatencyMs, a.ResponseExcerpt, a.Error }));
+            if (result.OrderId is { } orderId && result.Entry is { } entry)
+            {
+                all.Add(TimelineInsert(orderId, entry));
+            }
         }
-        if (result.TakenByEndpointId is { } endpointId)
+        foreach (var endpointId in results.Select(r => r.TakenByEndpointId).OfType<string>().Distinct(StringComparer.Ordinal))
         {
             // Matches no row unless the endpoint was failing: no write, no row lock shared by every delivery to it.
             all.Add(new Statement("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = @endpointId AND failing_since IS NOT NULL", new { endpointId }));
         }
-        return WriteBatchAsync(all, cancellationToken);
+        return results.Count == 0 ? Task.CompletedTask : WriteBatchAsync(all, cancellationToken);
     }
 
     public Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken) =>

@@ -504,8 +504,8 @@ public abstract class StoreContract : IAsyncLifetime
         var claimed = Assert.Single(await Store.ClaimDueDeliveriesAsync(T0, T0.AddMinutes(2), 10, None));
         Assert.Equal(1, claimed.Attempts);
         var retryAt = T0.AddMinutes(1);
-        await Store.RecordDeliveryAttemptAsync(new DeliveryResult(new DeliveryAttemptRecord(delivery.Id, 1, T0, 500, 12, "oops", "answered 500"), order.Id, "pending",
-            retryAt, new TimelineEntry(T0, "notification.failed", "failed once")), None);
+        await Store.RecordDeliveryAttemptsAsync([new DeliveryResult(new DeliveryAttemptRecord(delivery.Id, 1, T0, 500, 12, "oops", "answered 500"), order.Id, "pending",
+            retryAt, new TimelineEntry(T0, "notification.failed", "failed once"))], None);
         var failed = (await Store.GetDeliveryAsync(delivery.Id, None))!;
         Assert.Equal(("pending", 500, "answered 500", retryAt, (DateTimeOffset?)null), (failed.Status, failed.LastStatusCode, failed.LastError, failed.AvailableAt, failed.DeliveredAt));
 
@@ -517,8 +517,8 @@ public abstract class StoreContract : IAsyncLifetime
         // Delivered: no next attempt, so the due time stays as it was (a NULL inside COALESCE, in a batch); the
         // endpoint took it, so its failure streak ends with the same write.
         var delivered = Assert.Single(await Store.ClaimDueDeliveriesAsync(retryAt, retryAt.AddMinutes(2), 10, None));
-        await Store.RecordDeliveryAttemptAsync(new DeliveryResult(new DeliveryAttemptRecord(delivery.Id, 2, retryAt, 200, 8, "ok", null), order.Id, "delivered",
-            null, new TimelineEntry(retryAt, "notification.delivered", "delivered")) { TakenByEndpointId = endpoint.Id }, None);
+        await Store.RecordDeliveryAttemptsAsync([new DeliveryResult(new DeliveryAttemptRecord(delivery.Id, 2, retryAt, 200, 8, "ok", null), order.Id, "delivered",
+            null, new TimelineEntry(retryAt, "notification.delivered", "delivered")) { TakenByEndpointId = endpoint.Id }], None);
         Assert.Null((await Store.GetWebhookEndpointAsync(endpoint.Id, None))!.FailingSince);
         var done = (await Store.GetDeliveryAsync(delivery.Id, None))!;
         Assert.Equal(("delivered", 200, (string?)null, retryAt.AddMinutes(2), (DateTimeOffset?)retryAt), (done.Status, done.LastStatusCode, done.LastError, done.AvailableAt, done.DeliveredAt));
@@ -529,14 +529,58 @@ public abstract class StoreContract : IAsyncLifetime
         var taken = Assert.Single(await Store.ClaimDueDeliveriesAsync(leased.AvailableAt, T0.AddDays(1), 10, None));
         Assert.Equal((leased.Id, 2), (taken.Id, taken.Attempts));
         // The first lease's send ends late, after that claim: its record is kept, but the delivery is not set back.
-        await Store.RecordDeliveryAttemptAsync(new DeliveryResult(new DeliveryAttemptRecord(leased.Id, 1, leased.AvailableAt, 500, 9, "late", "answered 500"), order.Id,
-            "pending", leased.AvailableAt.AddMinutes(1), new TimelineEntry(leased.AvailableAt, "notification.failed", "failed late")), None);
+        await Store.RecordDeliveryAttemptsAsync([new DeliveryResult(new DeliveryAttemptRecord(leased.Id, 1, leased.AvailableAt, 500, 9, "late", "answered 500"), order.Id,
+            "pending", leased.AvailableAt.AddMinutes(1), new TimelineEntry(leased.AvailableAt, "notification.failed", "failed late"))], None);
         var unchanged = (await Store.GetDeliveryAsync(leased.Id, None))!;
         Assert.Equal(("pending", (int?)null, 2, taken.AvailableAt), (unchanged.Status, unchanged.LastStatusCode, unchanged.Attempts, unchanged.AvailableAt));
         Assert.Equal([(1, (int?)500)], (await Store.ListDeliveryAttemptsAsync(leased.Id, None)).Select(a => (a.Attempt, a.StatusCode)));
 
         // A new failure after the success starts a new streak.
         Assert.Equal(T0.AddHours(2), await Store.RecordEndpointFailureAsync(endpoint.Id, T0.AddHours(2), None));
+    }
+
+    [Fact]
+    public async Task Attempt_records_sent_together_are_written_in_order_end_each_endpoint_s_streak_once_and_go_all_or_nothing()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
+        var messages = Enumerable.Range(0, 3).Select(i => new OutboxMessage("obx_" + Guid.NewGuid().ToString("N"), merchant.Id, order.Id, $"order.topic{i}",
+            $"order.topic{i}:" + order.Id, "{}", T0)).ToList();
+        foreach (var message in messages)
+        {
+            Assert.True(await Store.AddOutboxMessageAsync(message, None));
+        }
+        var endpoint = new WebhookEndpointRecord("whe_" + Guid.NewGuid().ToString("N"), merchant.Id, "https://merchant.example/hooks", ["*"], "whsec_1", null, null,
+            "enabled", null, null, null, T0);
+        await Store.AddWebhookEndpointAsync(endpoint, None);
+        await Store.RecordEndpointFailureAsync(endpoint.Id, T0, None);
+        // Created leased, as a dispatching node does: the first attempt is counted.
+        var deliveries = messages.Select(m => new DeliveryRecord("dlv_" + Guid.NewGuid().ToString("N"), m.Id, merchant.Id, order.Id, m.Topic, "webhook", endpoint.Id,
+            "pending", 1, T0.AddMinutes(2), null, null, T0, null)).ToList();
+        await Store.CommitFanOutsAsync([.. messages.Zip(deliveries, (m, d) => new OutboxFanOut(m.Id, [d]))], T0, None);
+        DeliveryResult Result(DeliveryRecord d, int? statusCode, string? error, string entry) => new(
+            new DeliveryAttemptRecord(d.Id, 1, T0.AddSeconds(1), statusCode, 5, "answer", error), order.Id, error is null ? "delivered" : "pending",
+            error is null ? null : T0.AddMinutes(1), new TimelineEntry(T0.AddSeconds(1), "notification." + (error is null ? "delivered" : "failed"), entry))
+        {
+            TakenByEndpointId = error is null ? endpoint.Id : null,
+        };
+
+        await Store.RecordDeliveryAttemptsAsync([Result(deliveries[0], 200, null, "first"), Result(deliveries[1], 503, "answered 503", "second")], None);
+        var first = (await Store.GetDeliveryAsync(deliveries[0].Id, None))!;
+        var second = (await Store.GetDeliveryAsync(deliveries[1].Id, None))!;
+        Assert.Equal(("delivered", (int?)200, (DateTimeOffset?)T0.AddSeconds(1)), (first.Status, first.LastStatusCode, first.DeliveredAt));
+        Assert.Equal(("pending", (int?)503, "answered 503", T0.AddMinutes(1)), (second.Status, second.LastStatusCode, second.LastError, second.AvailableAt));
+        Assert.Equal([(1, (int?)503)], (await Store.ListDeliveryAttemptsAsync(deliveries[1].Id, None)).Select(a => (a.Attempt, a.StatusCode)));
+        Assert.Equal(["first", "second"], (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message).Where(m => m is "first" or "second"));
+        Assert.Null((await Store.GetWebhookEndpointAsync(endpoint.Id, None))!.FailingSince);
+
+        // A record the database refuses (here: no delivery id) fails the whole command, and the one beside it is not written.
+        var refused = Result(deliveries[2], 200, null, "refused") with { Attempt = new DeliveryAttemptRecord(null!, 1, T0, 200, 5, null, null) };
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => Store.RecordDeliveryAttemptsAsync([Result(deliveries[2], 200, null, "third"), refused], None));
+        Assert.Equal(("pending", (int?)null), ((await Store.GetDeliveryAsync(deliveries[2].Id, None))!.Status, (await Store.GetDeliveryAsync(deliveries[2].Id, None))!.LastStatusCode));
+        Assert.Empty(await Store.ListDeliveryAttemptsAsync(deliveries[2].Id, None));
+        Assert.DoesNotContain("third", (await Store.GetTimelineAsync(order.Id, None)).Select(e => e.Message));
+        await Store.RecordDeliveryAttemptsAsync([], None);
     }
 
     [Fact]

@@ -63,7 +63,14 @@ public interface INotificationStore
     Task<IReadOnlyList<string>> CommitFanOutsAsync(IReadOnlyList<OutboxFanOut> fanOuts, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DeliveryRecord>> ClaimDueDeliveriesAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
-    Task RecordDeliveryAttemptAsync(DeliveryResult result, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records the attempts, each with its delivery's new state and its order's timeline entry, and ends the failure
+    /// streak of each endpoint that took one: all in one command, all or nothing. A record whose delivery has since been
+    /// leased again (its send outlived its lease) keeps the attempt but leaves the delivery as the later lease has it.
+    /// </summary>
+    Task RecordDeliveryAttemptsAsync(IReadOnlyList<DeliveryResult> results, CancellationToken cancellationToken);
+
     Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
     Task<IReadOnlyList<DeliveryRecord>> ListDeliveriesAsync(string merchantId, string? target, string? orderId, CancellationToken cancellationToken);
     Task<IReadOnlyList<DeliveryAttemptRecord>> ListDeliveryAttemptsAsync(string deliveryId, CancellationToken cancellationToken);

@@ -47,6 +47,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     {
         var messageById = messages.ToDictionary(m => m.Id);
         var round = new RoundEndpoints(store, clock, endpoints);
+        var records = new AttemptRecordGroup(store);
         // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
         await Parallel.ForEachAsync(deliveries, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (delivery, ct) =>
@@ -60,11 +61,11 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
                 }
                 await DeliverAsync(delivery,
                     messageById.GetValueOrDefault(delivery.OutboxId) ?? throw new InvalidOperationException($"Delivery {delivery.Id}'s outbox message {delivery.OutboxId} does not exist."),
-                    round, ct);
+                    round, records, ct);
             });
     }
 
-    private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, RoundEndpoints endpoints, CancellationToken cancellationToken)
+    private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, RoundEndpoints endpoints, AttemptRecordGroup records, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         int? statusCode = null;
@@ -75,7 +76,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             endpoint = await endpoints.GetAsync(delivery.Target, cancellationToken);
             if (endpoint is not { Status: "enabled" })
             {
-                await RecordAsync(delivery, null, 0, null, $"endpoint is {endpoint?.Status ?? "gone"}", abandon: true, takenByEndpointId: null, cancellationToken);
+                await RecordAsync(records, delivery, null, 0, null, $"endpoint is {endpoint?.Status ?? "gone"}", abandon: true, takenByEndpointId: null, cancellationToken);
                 return;
             }
             var secrets = new List<string> { endpoint.Secret };
@@ -94,7 +95,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
 
         var succeeded = error is null && (delivery.Channel != "webhook" || statusCode is >= 200 and < 300);
         error ??= succeeded ? null : $"answered {statusCode}";
-        var status = await RecordAsync(delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false,
+        var status = await RecordAsync(records, delivery, statusCode, watch.ElapsedMilliseconds, excerpt, error, abandon: false,
             takenByEndpointId: succeeded ? endpoint?.Id : null, cancellationToken);
         if (endpoint is not null && !succeeded)
         {
@@ -161,7 +162,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
 
     /// <returns>The delivery's status after this attempt: delivered, pending or abandoned.</returns>
     /// <param name="takenByEndpointId">the webhook endpoint that took the delivery (its failure streak ends with this record)</param>
-    private async Task<string> RecordAsync(DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon,
+    private async Task<string> RecordAsync(AttemptRecordGroup records, DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon,
         string? takenByEndpointId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
@@ -171,7 +172,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
         var message = error is null
             ? $"{delivery.Topic}: {recipient} delivered{(statusCode is null ? "" : $" ({statusCode})")}, attempt {delivery.Attempts}."
             : $"{delivery.Topic}: {recipient} failed ({error}), attempt {delivery.Attempts}; " + (next is null ? "giving up (replay by hand)." : $"next at {next:O}.");
-        await store.RecordDeliveryAttemptAsync(new DeliveryResult(
+        await records.WriteAsync(new DeliveryResult(
             new DeliveryAttemptRecord(delivery.Id, delivery.Attempts, now, statusCode, latencyMs, excerpt, error), delivery.OrderId, status, next,
             new TimelineEntry(now, error is null ? "notification.delivered" : "notification.failed", message,
                 Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts })))
