@@ -49,11 +49,29 @@ public abstract partial class SqlStore
         await ExecuteAsync(connection, transaction, OrderTaskInsert(task), cancellationToken) == 1;
 
     // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
-    // caller never read would stay committed, spending an attempt and a lease on work nobody does.
-    public Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
-        WriteOneAsync(async (connection, transaction) => (IReadOnlyList<OrderTaskRecord>)[.. (await connection.QueryAsync<TaskRow>(Command(
-            ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns),
-            new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))).Select(r => r.ToRecord())], cancellationToken);
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does. The claimed tasks'
+    // orders and merchants are read by the same command (ADR 21): the claimed rows are the pending ones whose due time
+    // is now this lease's end (another node's claim ending in the same millisecond adds rows nobody asks for).
+    private string ClaimDueOrderTasksSql() => _claimDueOrderTasksSql ??= $"""
+        {ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns)};
+        SELECT {Qualified("o", OrderColumns)} FROM orders o
+        WHERE o.id IN (SELECT t.order_id FROM order_tasks t WHERE t.status = 'pending' AND t.available_at = @leaseEnd);
+        SELECT m.id, m.name, m.settings, m.created_at FROM merchants m
+        WHERE m.id IN (SELECT o.merchant_id FROM orders o JOIN order_tasks t ON t.order_id = o.id WHERE t.status = 'pending' AND t.available_at = @leaseEnd)
+        """;
+
+    private string? _claimDueOrderTasksSql;
+
+    public Task<ClaimedOrderTasks> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken) =>
+        WriteOneAsync(async (connection, transaction) =>
+        {
+            using var results = await connection.QueryMultipleAsync(Command(
+                ClaimDueOrderTasksSql(), new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None));
+            var tasks = (await results.ReadAsync<TaskRow>()).Select(r => r.ToRecord()).ToList();
+            var orders = (await results.ReadAsync<OrderRow>()).Select(r => r.ToRecord()).ToList();
+            var merchants = (await results.ReadAsync<MerchantRow>()).Select(r => r.ToRecord()).ToList();
+            return new ClaimedOrderTasks(tasks, orders, merchants);
+        }, cancellationToken);
 
     public Task<bool> CompleteOrderTaskAsync(OrderTaskRecord task, string status, DateTimeOffset at, string? error, TimelineEntry? entry,
         IReadOnlyList<OrderTaskRecord> followUps, IReadOnlyList<OutboxMessage> notifications, StepRecord? step, CancellationToken cancellationToken)

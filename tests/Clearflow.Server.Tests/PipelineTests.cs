@@ -123,6 +123,37 @@ public abstract class PipelineTests(ServerEnvironment environment, StoreKind kin
         await VerifyLedgerAsync(client);
     }
 
+    [Fact]
+    public async Task A_fulfilment_that_starts_over_a_second_after_its_claim_reads_the_merchant_s_settings_again()
+    {
+        var (host, clock) = await StartAsync();
+        await using var before = await FakeMerchantEndpoint.StartAsync();
+        await using var after = await FakeMerchantEndpoint.StartAsync();
+        using var client = host.CreateClient();
+        await UseFulfilmentEndpointAsync(client, before.Url);
+        for (var i = 0; i <= RunOrderTasks.Parallelism; i++)
+        {
+            await PaidOrderAsync(host, client); // one task more than a round runs at once: the last starts when a slot frees
+        }
+        // Once the first tasks' requests are all in, with their claim's read: 2 s pass and the merchant moves its endpoint.
+        var allIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var moved = 0;
+        before.BeforeAnswer = async () =>
+        {
+            if (before.Requests.Count == RunOrderTasks.Parallelism && Interlocked.Exchange(ref moved, 1) == 0)
+            {
+                clock.Advance(TimeSpan.FromSeconds(2));
+                await UseFulfilmentEndpointAsync(client, after.Url);
+                allIn.SetResult();
+            }
+            await allIn.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        };
+
+        Assert.Empty(await RunPipelineAsync(host));
+        Assert.Equal(RunOrderTasks.Parallelism, before.Requests.Count); // the claim's read, used at once
+        Assert.Single(after.Requests); // read again: its claim's read was 2 s old when it started
+    }
+
     /// <summary>What an app embedding Clearflow registers to fulfil in process.</summary>
     private sealed class RecordingHandler(Domain.Pipeline.FulfilmentOutcome answer) : IFulfilmentHandler
     {

@@ -699,12 +699,14 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.False(await Store.AddOrderTaskAsync(task with { Id = "tsk_other" + Guid.NewGuid().ToString("N") }, None));
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => Store.ClaimDueOrderTasksAsync(T0, T0.AddMinutes(2), 10, None))));
-        var claimed = Assert.Single(claims.SelectMany(c => c), t => t.Id == task.Id);
+        var claimed = Assert.Single(claims.SelectMany(c => c.Tasks), t => t.Id == task.Id);
         Assert.Equal(1, claimed.Attempts);
+        // The claim read the task's order and merchant in its own command.
+        Assert.Equal(await Store.GetOrderWithMerchantAsync(order.Id, None), Assert.Single(claims, c => c.Tasks.Contains(claimed)).ReadFor(claimed));
 
         await Store.RetryOrderTaskAsync(task.Id, T0.AddMinutes(5), "503", None);
-        Assert.DoesNotContain(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(4), T0.AddMinutes(6), 10, None), t => t.Id == task.Id);
-        Assert.Equal(2, Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(5), T0.AddMinutes(7), 10, None), t => t.Id == task.Id).Attempts);
+        Assert.DoesNotContain((await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(4), T0.AddMinutes(6), 10, None)).Tasks, t => t.Id == task.Id);
+        Assert.Equal(2, Assert.Single((await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(5), T0.AddMinutes(7), 10, None)).Tasks, t => t.Id == task.Id).Attempts);
 
         var compensate = new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Compensate, "pending", "refused", 0, T0.AddMinutes(6), null, T0.AddMinutes(6), null);
         Assert.True(await Store.CompleteOrderTaskAsync(task, "failed", T0.AddMinutes(6), "410", new TimelineEntry(T0.AddMinutes(6), "fulfilment.failed", "no"), [compensate], [], null, None));
@@ -721,7 +723,7 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal(("fulfil", 2, "410"), (await Store.ListStepsAsync(order.Id, None)).Select(s => (s.Step, s.Attempt, s.Error)).Single());
 
         // The step that ran a task goes with its completion, and is kept even when another worker finished the task first.
-        var compensateClaimed = Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(8), T0.AddMinutes(10), 10, None), t => t.Id == compensate.Id);
+        var compensateClaimed = Assert.Single((await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(8), T0.AddMinutes(10), 10, None)).Tasks, t => t.Id == compensate.Id);
         Assert.True(await Store.CompleteOrderTaskAsync(compensateClaimed, "done", T0.AddMinutes(8), null, new TimelineEntry(T0.AddMinutes(8), "compensation.refund_submitted", "refund"),
             [], [], new StepRecord(order.Id, "compensate", 1, T0.AddMinutes(8), T0.AddMinutes(8), "refund pending", null), None));
         Assert.False(await Store.CompleteOrderTaskAsync(compensateClaimed, "done", T0.AddMinutes(9), null, null,
@@ -846,10 +848,10 @@ public abstract class StoreContract : IAsyncLifetime
         var task = new OrderTaskRecord("tsk_" + Guid.NewGuid().ToString("N"), order.Id, OrderTaskRecord.Fulfil, "pending", null, 0, T0, null, T0, null);
         Assert.True(await Store.AddOrderTaskAsync(task, None));
         Assert.False(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(1), None)); // never failed
-        Assert.Single(await Store.ClaimDueOrderTasksAsync(T0, T0.AddMinutes(2), 10, None), t => t.Id == task.Id);
+        Assert.Single((await Store.ClaimDueOrderTasksAsync(T0, T0.AddMinutes(2), 10, None)).Tasks, t => t.Id == task.Id);
         await Store.RetryOrderTaskAsync(task.Id, T0.AddMinutes(30), "503", None);
         Assert.True(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(3), None));
-        Assert.Single(await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(3), T0.AddMinutes(5), 10, None), t => t.Id == task.Id);
+        Assert.Single((await Store.ClaimDueOrderTasksAsync(T0.AddMinutes(3), T0.AddMinutes(5), 10, None)).Tasks, t => t.Id == task.Id);
         Assert.True(await Store.CompleteOrderTaskAsync(task, "done", T0.AddMinutes(4), null, null, [], [], null, None));
         Assert.False(await Store.ExpediteOrderTaskAsync(order.Id, OrderTaskRecord.Fulfil, T0.AddMinutes(5), None)); // ended
     }

@@ -210,8 +210,11 @@ public interface IOrderTaskStore
     /// <summary>Adds a task; false when the order already has one of this kind.</summary>
     Task<bool> AddOrderTaskAsync(OrderTaskRecord task, CancellationToken cancellationToken);
 
-    /// <summary>Takes due tasks for <paramref name="leaseEnd"/> (a crashed worker's task comes back after it), counting the attempt.</summary>
-    Task<IReadOnlyList<OrderTaskRecord>> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Takes due tasks for <paramref name="leaseEnd"/> (a crashed worker's task comes back after it), counting the attempt,
+    /// and reads their orders and those orders' merchants in the same round trip (ADR 21).
+    /// </summary>
+    Task<ClaimedOrderTasks> ClaimDueOrderTasksAsync(DateTimeOffset now, DateTimeOffset leaseEnd, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Finishes a task (done or failed) with its follow-ups, notifications and timeline entry in one transaction; false when it

@@ -159,6 +159,18 @@ public sealed record RefundCompletion(string RefundId, bool Succeeded, string? F
     public Domain.Ledger.LedgerTransaction? Ledger { get; init; }
 }
 
+/// <summary>
+/// Tasks just claimed, with their orders and the orders' merchants as read in the claim's command (possibly a few more
+/// than the tasks need: the read matches the lease, and another node's claim may end in the same millisecond).
+/// </summary>
+public sealed record ClaimedOrderTasks(IReadOnlyList<OrderTaskRecord> Tasks, IReadOnlyList<OrderRecord> Orders, IReadOnlyList<MerchantRecord> Merchants)
+{
+    /// <summary>The task's order and its merchant as the claim read them; null if the claim did not read them.</summary>
+    public (OrderRecord Order, MerchantRecord Merchant)? ReadFor(OrderTaskRecord task) =>
+        Orders.FirstOrDefault(o => o.Id == task.OrderId) is { } order && Merchants.FirstOrDefault(m => m.Id == order.MerchantId) is { } merchant
+            ? (order, merchant) : null;
+}
+
 /// <summary>A unit of pipeline work after a transition. Unique per (order, kind).</summary>
 public sealed record OrderTaskRecord(string Id, string OrderId, string Kind, string Status, string? Reason, int Attempts, DateTimeOffset AvailableAt,
     string? LastError, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)

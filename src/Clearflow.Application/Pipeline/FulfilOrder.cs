@@ -14,11 +14,12 @@ namespace Clearflow.Application.Pipeline;
 /// </summary>
 public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender, IServiceProvider services, IPipelineFaults faults, IdGenerator ids, TimeProvider clock)
 {
-    public async Task<string> HandleAsync(OrderTaskRecord task, CancellationToken cancellationToken)
+    /// <param name="claimRead">the task's order and merchant as its claim read them, when that was under a second ago (ADR 21); otherwise read here</param>
+    public async Task<string> HandleAsync(OrderTaskRecord task, (OrderRecord Order, MerchantRecord Merchant)? claimRead, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         // The merchant uncached: the fulfilment mode, URL and secret decide where paid order data goes (ADR 12).
-        var (order, merchant) = (await store.GetOrderWithMerchantAsync(task.OrderId, cancellationToken))!.Value;
+        var (order, merchant) = claimRead ?? (await store.GetOrderWithMerchantAsync(task.OrderId, cancellationToken))!.Value;
         var settings = MerchantSettings.Parse(merchant.SettingsJson).Fulfilment;
         var started = clock.GetUtcNow();
 

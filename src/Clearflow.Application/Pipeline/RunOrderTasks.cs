@@ -15,12 +15,20 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
     /// <summary>Tasks of a batch run at once (most of a task's time is waiting on the merchant and the gateway).</summary>
     public const int Parallelism = 8;
 
+    /// <summary>
+    /// How long the claim's read of a task's order and merchant is used (ADR 21). A task that starts later (it waited for
+    /// a free slot behind slow receivers, or for its admission turn) reads them again, so a merchant's change of
+    /// fulfilment URL or secret counts for it as ADR 12 asks.
+    /// </summary>
+    public static readonly TimeSpan ClaimReadFreshness = TimeSpan.FromSeconds(1);
+
     public sealed record Round(int Claimed, IReadOnlyList<(string TaskId, Exception Error)> Failures);
 
     public async Task<Round> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var tasks = await store.ClaimDueOrderTasksAsync(now, now + Lease, batchSize, cancellationToken);
+        var claim = await store.ClaimDueOrderTasksAsync(now, now + Lease, batchSize, cancellationToken);
+        var tasks = claim.Tasks;
         var failures = new System.Collections.Concurrent.ConcurrentBag<(string, Exception)>();
         // Tasks of one batch belong to different orders (one task per order and kind, a compensate only after
         // its fulfil is finished), and every effect is guarded in storage, so they may run side by side.
@@ -31,7 +39,7 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
             {
                 _ = task.Kind switch
                 {
-                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, ct),
+                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, clock.GetUtcNow() - now <= ClaimReadFreshness ? claim.ReadFor(task) : null, ct),
                     OrderTaskRecord.Compensate => await compensate.HandleAsync(task, ct),
                     _ => throw new InvalidOperationException($"Unknown task kind {task.Kind}."),
                 };
