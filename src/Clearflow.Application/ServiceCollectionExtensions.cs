@@ -26,6 +26,7 @@ public static class ServiceCollectionExtensions
         services.AddScoped<CreateMerchant>();
         services.AddScoped<IssueApiKey>();
         services.AddScoped<AuthenticateApiKey>();
+        services.AddSingleton<KnownApiKeys>();
         services.AddScoped<EnsureDemoMerchant>();
         services.AddScoped<CreateOrder>();
         services.AddScoped<GetOrder>();

@@ -25,12 +25,23 @@ public abstract partial class SqlStore
     /// The claim of a new key as a statement of a larger command, without <c>ON CONFLICT</c>: a key that exists
     /// raises a unique violation and undoes the whole command (ADR 13, ADR 18).
     /// </summary>
-    private static Statement NewKeyInsert(IdempotencyClaim claim) => new(InsertKeySql, KeyParameters(claim));
+    private static Statement NewKeyInsert(IdempotencyClaim claim) => new(claim.ApiKeyHash is null ? InsertKeySql : InsertKeyIfApiKeyValidSql, KeyParameters(claim));
+
+    /// <summary>
+    /// The same, for a request whose API key was not read (ADR 22): the merchant id comes from the API key's row, and is
+    /// NULL when the key is revoked, gone or another merchant's. The NOT NULL constraint then refuses the row, and with
+    /// it the whole command, in the statement's own snapshot: nothing is written for a key revoked before it ran.
+    /// </summary>
+    private const string InsertKeyIfApiKeyValidSql = """
+        INSERT INTO idempotency_keys (merchant_id, idempotency_key, request_hash, locked_until, created_at, expires_at)
+        VALUES ((SELECT merchant_id FROM api_keys WHERE key_hash = @apiKeyHash AND merchant_id = @merchantId AND revoked_at IS NULL),
+            @key, @requestHash, @lockedUntil, @now, @expiresAt)
+        """;
 
     /// <summary>The parameters of every statement about a claimed key (each uses the ones it names).</summary>
     private static object KeyParameters(IdempotencyClaim claim) => new
     {
-        merchantId = claim.MerchantId, key = claim.Key, requestHash = claim.RequestHash,
+        merchantId = claim.MerchantId, key = claim.Key, requestHash = claim.RequestHash, apiKeyHash = claim.ApiKeyHash,
         now = Ms(claim.At), lockedUntil = Ms(claim.At + claim.LockFor), expiresAt = Ms(claim.At + claim.KeepFor),
     };
 

@@ -85,9 +85,18 @@ public abstract partial class SqlStore
     public Task<bool> InsertOrderAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, CancellationToken cancellationToken) =>
         InsertAllOrNothingAsync(OrderInsert(order, entry, notifications, claim: null), cancellationToken);
 
-    public Task<bool> InsertOrderClaimingKeyAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, IdempotencyClaim claim,
-        CancellationToken cancellationToken) =>
-        InsertAllOrNothingAsync(OrderInsert(order, entry, notifications, claim), cancellationToken);
+    public async Task<bool> InsertOrderClaimingKeyAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, IdempotencyClaim claim,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await InsertAllOrNothingAsync(OrderInsert(order, entry, notifications, claim), cancellationToken);
+        }
+        catch (DbException ex) when (claim.ApiKeyHash is not null && IsNotNullViolation(ex))
+        {
+            return false; // the API key is no longer valid (ADR 22); the caller reads it to say so
+        }
+    }
 
     /// <summary>
     /// One command, one round trip: the order, its first timeline entry and its notices (and the request's new

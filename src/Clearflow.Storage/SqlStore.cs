@@ -80,6 +80,9 @@ public abstract partial class SqlStore : IClearflowStore
     /// </summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>True when <paramref name="exception"/> is a NOT NULL violation (ADR 22's key check reads it so).</summary>
+    protected abstract bool IsNotNullViolation(DbException exception);
+
     /// <summary>Sends <paramref name="batch"/> as one command without an explicit transaction: one round trip, all or nothing.</summary>
     protected Task WriteBatchAsync(StatementBatch batch, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) =>

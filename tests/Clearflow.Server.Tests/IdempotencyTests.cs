@@ -83,11 +83,11 @@ public abstract class IdempotencyTests(ServerEnvironment environment, StoreKind 
             nameof(Application.Abstractions.IClearflowStore.BeginIdempotentAsync), () => { lookedUp = true; return Task.CompletedTask; });
 
         var first = await ActivatorUtilities.CreateInstance<Application.Orders.CreateOrder.CreateOrder>(scope.ServiceProvider, Noting())
-            .HandleAsync(merchantId, key, request, default);
+            .HandleAsync(new Application.Orders.CreateOrder.CreateOrder.Caller(merchantId, null), key, request, default);
         Assert.Equal((201, false, false), (first.Value!.StatusCode, first.Value.Replayed, lookedUp));
 
         var retry = await ActivatorUtilities.CreateInstance<Application.Orders.CreateOrder.CreateOrder>(scope.ServiceProvider, Noting())
-            .HandleAsync(merchantId, key, request, default);
+            .HandleAsync(new Application.Orders.CreateOrder.CreateOrder.Caller(merchantId, null), key, request, default);
         Assert.Equal((first.Value.Body, true, true), (retry.Value!.Body, retry.Value.Replayed, lookedUp));
     }
 

@@ -43,7 +43,8 @@ public interface IOrderStore
 
     /// <summary>
     /// <see cref="InsertOrderAsync"/> with the request's Idempotency-Key claimed in the same command (ADR 18). False, and
-    /// nothing written, when the key exists already (whatever its state) or the receipt is taken: the caller then
+    /// nothing written, when the key exists already (whatever its state), the receipt is taken, or the claim names an API
+    /// key (<see cref="IdempotencyClaim.ApiKeyHash"/>) that is not the merchant's valid key now (ADR 22): the caller then
     /// takes the careful path (<see cref="IIdempotencyStore.BeginIdempotentAsync"/>, then <see cref="InsertOrderAsync"/>).
     /// </summary>
     Task<bool> InsertOrderClaimingKeyAsync(OrderRecord order, TimelineEntry entry, IReadOnlyList<OutboxMessage> notifications, IdempotencyClaim claim,

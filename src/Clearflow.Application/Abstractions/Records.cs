@@ -255,7 +255,14 @@ public sealed record InboxEventRecord(
 public sealed record IdempotentReply(string MerchantId, string Key, int StatusCode, string Body);
 
 /// <summary>A request's claim of a new Idempotency-Key: held until <c>At + LockFor</c>, remembered until <c>At + KeepFor</c>.</summary>
-public sealed record IdempotencyClaim(string MerchantId, string Key, string RequestHash, DateTimeOffset At, TimeSpan LockFor, TimeSpan KeepFor);
+public sealed record IdempotencyClaim(string MerchantId, string Key, string RequestHash, DateTimeOffset At, TimeSpan LockFor, TimeSpan KeepFor)
+{
+    /// <summary>
+    /// The hash of an API key not read for this request (ADR 22): the combined insert of a new key with its order claims
+    /// the key only while that API key is the merchant's and not revoked, and otherwise writes nothing.
+    /// </summary>
+    public string? ApiKeyHash { get; init; }
+}
 
 public abstract record IdempotencyBegin
 {

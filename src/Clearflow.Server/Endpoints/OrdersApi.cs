@@ -18,6 +18,7 @@ public static class OrdersApi
         var group = routes.MapGroup("/v1/orders").WithTags("Orders");
         group.MapPost("/", CreateOrderAsync)
             .RequireAuthorization(ApiKeyAuthentication.MerchantPolicy)
+            .WithMetadata(ApiKeyCheckedInWrite.Instance)
             .WithName("CreateOrder")
             .WithSummary("Create an order and its payment at the gateway")
             .WithDescription("""
@@ -59,9 +60,14 @@ public static class OrdersApi
             return parsed.Error!.ToResult();
         }
         var merchantId = user.FindFirstValue(ApiKeyAuthentication.MerchantIdClaim)!;
-        var result = await createOrder.HandleAsync(merchantId, request.Headers["Idempotency-Key"].ToString(), parsed.Value!, cancellationToken);
+        var result = await createOrder.HandleAsync(new CreateOrder.Caller(merchantId, user.FindFirstValue(ApiKeyAuthentication.UncheckedKeyHashClaim)),
+            request.Headers["Idempotency-Key"].ToString(), parsed.Value!, cancellationToken);
         if (!result.IsSuccess)
         {
+            if (result.Error!.Status == StatusCodes.Status401Unauthorized)
+            {
+                request.HttpContext.Response.Headers.WWWAuthenticate = "Bearer"; // as authentication's own 401 says
+            }
             return result.Error!.ToResult();
         }
         var reply = result.Value!;

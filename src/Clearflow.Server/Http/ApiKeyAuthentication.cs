@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
 using Clearflow.Application.Customers;
 using Clearflow.Application.Merchants;
@@ -24,6 +25,12 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     public const string CustomerMerchantClaim = "customer_merchant_id";
     public const string CustomerIdClaim = "customer_id";
 
+    /// <summary>
+    /// Present when the key was taken from this process's known keys without reading it now (ADR 22): its hash, which the
+    /// endpoint's write must check. Only on endpoints marked <see cref="ApiKeyCheckedInWrite"/>.
+    /// </summary>
+    public const string UncheckedKeyHashClaim = "unchecked_key_hash";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -44,13 +51,14 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
 
         if (token.StartsWith("sk_", StringComparison.Ordinal))
         {
-            var key = await authenticate.HandleAsync(token, Context.RequestAborted);
-            if (key is null)
+            // An endpoint that checks the key in the command that writes (ADR 22) takes a key this process has seen
+            // valid without reading it now: whose it is and its mode never change, and revocation is what its write checks.
+            if (Context.GetEndpoint()?.Metadata.GetMetadata<ApiKeyCheckedInWrite>() is not null && authenticate.Known(token) is { } known)
             {
-                return AuthenticateResult.Fail("The API key is not valid.");
+                return MerchantKey(known, new Claim(UncheckedKeyHashClaim, known.KeyHash));
             }
-            var identity = new ClaimsIdentity([new Claim(MerchantIdClaim, key.MerchantId), new Claim("key_id", key.Id), new Claim("mode", key.Mode)], SchemeName);
-            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+            var key = await authenticate.HandleAsync(token, Context.RequestAborted);
+            return key is null ? AuthenticateResult.Fail("The API key is not valid.") : MerchantKey(key);
         }
         if (token.StartsWith(CustomerTokens.Prefix, StringComparison.Ordinal))
         {
@@ -74,6 +82,12 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         return AuthenticateResult.NoResult();
     }
 
+    private static AuthenticateResult MerchantKey(ApiKeyRecord key, params Claim[] more)
+    {
+        var identity = new ClaimsIdentity([new Claim(MerchantIdClaim, key.MerchantId), new Claim("key_id", key.Id), new Claim("mode", key.Mode), .. more], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
@@ -85,4 +99,15 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         ProblemResults.WriteAsync(Context, new Problem(403, "forbidden", "Not allowed with this credential.",
             "A client secret reads only its own order and a customer token only its customer's payments. This operation needs the merchant's secret key."));
+}
+
+/// <summary>
+/// Marks an endpoint whose use case checks a known API key in the same command as its write (ADR 22), so authentication
+/// may take the key's identity from this process's known keys without a read. Only for endpoints that write first.
+/// </summary>
+public sealed class ApiKeyCheckedInWrite
+{
+    public static readonly ApiKeyCheckedInWrite Instance = new();
+
+    private ApiKeyCheckedInWrite() { }
 }

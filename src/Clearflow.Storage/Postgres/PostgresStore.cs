@@ -20,6 +20,9 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
+    protected override bool IsNotNullViolation(DbException exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.NotNullViolation };
+
     protected override async Task<T> WithMigrationLockAsync<T>(DbConnection connection, Func<Task<T>> migrate, CancellationToken cancellationToken)
     {
         await connection.ExecuteAsync(Command("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey }, null, cancellationToken));

@@ -46,6 +46,9 @@ public sealed class SqliteStore : SqlStore
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 
+    protected override bool IsNotNullViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1299 };
+
     /// <summary>SQLite: the same as any write, through the write gate (one writer at a time).</summary>
     protected override Task<T> WriteOneAsync<T>(Func<DbConnection, DbTransaction?, Task<T>> work, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => work(connection, transaction), cancellationToken);

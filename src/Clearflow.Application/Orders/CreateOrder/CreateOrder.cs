@@ -15,8 +15,16 @@ namespace Clearflow.Application.Orders.CreateOrder;
 /// with the same gateway idempotency key.
 /// </para>
 /// </summary>
-public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways, Gateways.GatewayHealth health, IPublicUrls urls, IdGenerator ids, TimeProvider clock)
+public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways, Gateways.GatewayHealth health, IPublicUrls urls, AuthenticateApiKey apiKeys,
+    IdGenerator ids, TimeProvider clock)
 {
+    /// <summary>
+    /// Who asks: the merchant, and the hash of its API key when authentication took the key from the process's known
+    /// keys without reading it (ADR 22). Such a key is checked in the command that claims the Idempotency-Key with the
+    /// order, or read afresh before the careful path writes anything.
+    /// </summary>
+    public sealed record Caller(string MerchantId, string? UncheckedKeyHash);
+
     /// <summary>How long a key is remembered. Stripe keeps 24 h; merchants retry across days.</summary>
     public static readonly TimeSpan KeyRetention = TimeSpan.FromDays(7);
 
@@ -29,8 +37,9 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
     public sealed record CheckoutView(string Id, string Object, string Status, long Amount, string Currency, string Receipt,
         string Gateway, IReadOnlyDictionary<string, string> Checkout, string ClientSecret, DateTimeOffset CreatedAt);
 
-    public async Task<Result<Reply>> HandleAsync(string merchantId, string? idempotencyKey, CreateOrderRequest request, CancellationToken cancellationToken)
+    public async Task<Result<Reply>> HandleAsync(Caller caller, string? idempotencyKey, CreateOrderRequest request, CancellationToken cancellationToken)
     {
+        var merchantId = caller.MerchantId;
         if (string.IsNullOrWhiteSpace(idempotencyKey))
         {
             return Problem.BadRequest("idempotency-key-required",
@@ -40,12 +49,22 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         {
             return Problem.BadRequest("idempotency-key-too-long", "The Idempotency-Key header is limited to 255 characters.");
         }
-        var claim = new IdempotencyClaim(merchantId, idempotencyKey, request.Fingerprint(), clock.GetUtcNow(), KeyLock, KeyRetention);
+        var claim = new IdempotencyClaim(merchantId, idempotencyKey, request.Fingerprint(), clock.GetUtcNow(), KeyLock, KeyRetention)
+        {
+            ApiKeyHash = caller.UncheckedKeyHash,
+        };
 
         // The common case in one command: a new key for a new order on a healthy route (ADR 18).
         if (await TryFirstRequestAsync(claim, request, cancellationToken) is { } first)
         {
             return first;
+        }
+
+        // The careful path writes without checking the API key, so a key not read for this request is read now: one
+        // revoked since this process saw it stops here (ADR 22).
+        if (caller.UncheckedKeyHash is { } keyHash && await apiKeys.ValidAsync(keyHash, cancellationToken) is null)
+        {
+            return new Problem(401, "unauthenticated", "Authentication required.", "The API key is not valid.");
         }
 
         // The careful path. The key first: a retry of a finished request gets its stored reply whatever the gateways'
