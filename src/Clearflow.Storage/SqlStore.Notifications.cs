@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
 using Dapper;
@@ -183,12 +184,51 @@ public abstract partial class SqlStore
             ClaimDueSql("notification_deliveries", "available_at", "status = 'pending'", ", attempts = attempts + 1", DeliveryColumns),
             new { now = Ms(now), leaseEnd = Ms(leaseEnd), limit }, transaction, CancellationToken.None))).Select(r => r.ToRecord())], cancellationToken);
 
-    public Task RecordDeliveryAttemptsAsync(IReadOnlyList<DeliveryResult> results, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Exception?>> RecordDeliveryAttemptsAsync(IReadOnlyList<DeliveryResult> results, CancellationToken cancellationToken)
     {
-        // Each delivery's new state, its attempt's record and the order's timeline entry, then the end of the failure
-        // streak of each endpoint that took one: one command, one round trip, all or nothing. A delivery's state changes
-        // only if no later lease was taken meanwhile: a send that outlived its lease must not set back what the next
-        // attempt decided (the attempt itself is still recorded).
+        var outcomes = new Exception?[results.Count];
+        if (results.Count == 0)
+        {
+            return outcomes;
+        }
+        try
+        {
+            await WriteBatchAsync(AttemptRecords(results), cancellationToken);
+            return outcomes;
+        }
+        catch (DbException refused) when (IsReportedByDatabase(refused))
+        {
+            // The database refused the command and undid it: one by one, so that a record it refuses costs the others
+            // nothing (ADR 20). Not after an error it did not report (a dropped connection): the command may have
+            // committed, and writing again would record the attempts and their timeline entries twice.
+            if (results.Count == 1)
+            {
+                outcomes[0] = refused;
+                return outcomes;
+            }
+            for (var i = 0; i < results.Count; i++)
+            {
+                try
+                {
+                    await WriteBatchAsync(AttemptRecords([results[i]]), cancellationToken);
+                }
+                catch (DbException alone) when (IsReportedByDatabase(alone))
+                {
+                    outcomes[i] = alone;
+                }
+            }
+            return outcomes;
+        }
+    }
+
+    /// <summary>
+    /// Each delivery's new state, its attempt's record and the order's timeline entry, then the end of the failure streak
+    /// of each endpoint that took one (in id order, so two writes lock endpoints in the same order): one command, all or
+    /// nothing. A delivery's state changes only if no later lease was taken meanwhile: a send that outlived its lease must
+    /// not set back what the next attempt decided (the attempt itself is still recorded).
+    /// </summary>
+    private static StatementBatch AttemptRecords(IReadOnlyList<DeliveryResult> results)
+    {
         var all = new StatementBatch();
         foreach (var result in results)
         {
@@ -210,12 +250,12 @@ public abstract partial class SqlStore
                 all.Add(TimelineInsert(orderId, entry));
             }
         }
-        foreach (var endpointId in results.Select(r => r.TakenByEndpointId).OfType<string>().Distinct(StringComparer.Ordinal))
+        foreach (var endpointId in results.Select(r => r.TakenByEndpointId).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             // Matches no row unless the endpoint was failing: no write, no row lock shared by every delivery to it.
             all.Add(new Statement("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = @endpointId AND failing_since IS NOT NULL", new { endpointId }));
         }
-        return results.Count == 0 ? Task.CompletedTask : WriteBatchAsync(all, cancellationToken);
+        return all;
     }
 
     public Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken) =>

@@ -92,7 +92,7 @@ public abstract partial class SqlStore
         {
             return await InsertAllOrNothingAsync(OrderInsert(order, entry, notifications, claim), cancellationToken);
         }
-        catch (DbException ex) when (claim.ApiKeyHash is not null && IsNotNullViolation(ex))
+        catch (DbException ex) when (claim.ApiKeyHash is not null && IsNotNullViolation(ex, "idempotency_keys", "merchant_id"))
         {
             return false; // the API key is no longer valid (ADR 22); the caller reads it to say so
         }

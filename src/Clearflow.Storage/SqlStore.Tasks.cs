@@ -49,15 +49,17 @@ public abstract partial class SqlStore
         await ExecuteAsync(connection, transaction, OrderTaskInsert(task), cancellationToken) == 1;
 
     // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
-    // caller never read would stay committed, spending an attempt and a lease on work nobody does. The claimed tasks'
-    // orders and merchants are read by the same command (ADR 21): the claimed rows are the pending ones whose due time
-    // is now this lease's end (another node's claim ending in the same millisecond adds rows nobody asks for).
+    // caller never read would stay committed, spending an attempt and a lease on work nobody does. The claimed fulfil
+    // tasks' orders and merchants are read by the same command (ADR 21; the compensate step reads its own): the
+    // claimed rows are the pending ones whose due time is now this lease's end (another node's claim ending in the
+    // same millisecond adds rows nobody asks for).
     private string ClaimDueOrderTasksSql() => _claimDueOrderTasksSql ??= $"""
         {ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns)};
         SELECT {Qualified("o", OrderColumns)} FROM orders o
-        WHERE o.id IN (SELECT t.order_id FROM order_tasks t WHERE t.status = 'pending' AND t.available_at = @leaseEnd);
+        WHERE o.id IN (SELECT t.order_id FROM order_tasks t WHERE t.status = 'pending' AND t.available_at = @leaseEnd AND t.kind = 'fulfil');
         SELECT m.id, m.name, m.settings, m.created_at FROM merchants m
-        WHERE m.id IN (SELECT o.merchant_id FROM orders o JOIN order_tasks t ON t.order_id = o.id WHERE t.status = 'pending' AND t.available_at = @leaseEnd)
+        WHERE m.id IN (SELECT o.merchant_id FROM orders o JOIN order_tasks t ON t.order_id = o.id
+            WHERE t.status = 'pending' AND t.available_at = @leaseEnd AND t.kind = 'fulfil')
         """;
 
     private string? _claimDueOrderTasksSql;

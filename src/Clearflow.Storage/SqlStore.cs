@@ -80,8 +80,17 @@ public abstract partial class SqlStore : IClearflowStore
     /// </summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
-    /// <summary>True when <paramref name="exception"/> is a NOT NULL violation (ADR 22's key check reads it so).</summary>
-    protected abstract bool IsNotNullViolation(DbException exception);
+    /// <summary>
+    /// True when <paramref name="exception"/> is a NOT NULL violation of <paramref name="table"/>.<paramref name="column"/>
+    /// (ADR 22's key check reads its own that way, and nothing else).
+    /// </summary>
+    protected abstract bool IsNotNullViolation(DbException exception, string table, string column);
+
+    /// <summary>
+    /// True when the database itself reported <paramref name="exception"/> (a refused statement, a deadlock): the
+    /// command was undone. False for a failure on the way (a dropped connection), after which it may have committed.
+    /// </summary>
+    protected abstract bool IsReportedByDatabase(DbException exception);
 
     /// <summary>Sends <paramref name="batch"/> as one command without an explicit transaction: one round trip, all or nothing.</summary>
     protected Task WriteBatchAsync(StatementBatch batch, CancellationToken cancellationToken) =>

@@ -12,8 +12,9 @@ namespace Clearflow.Server.Tests;
 
 /// <summary>
 /// A round's attempt records that wait together are written together, and one the database refuses costs the others
-/// nothing (ADR 20). PostgreSQL only: the SQLite driver writes synchronously, so there a record never waits for another
-/// (the delivery tests cover both stores end to end).
+/// nothing (ADR 20). PostgreSQL only: the records must wait behind a row lock held by another connection, which
+/// SQLite's single writer cannot show the same way (the store's contract test covers a refused record on both stores,
+/// and the delivery tests the grouping end to end).
 /// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class AttemptRecordGroupOnPostgres(ServerEnvironment environment) : ServerTest(environment)
@@ -49,10 +50,10 @@ public sealed class AttemptRecordGroupOnPostgres(ServerEnvironment environment) 
             lockRow.Parameters.AddWithValue("id", first.Id);
             await lockRow.ExecuteScalarAsync();
         }
-        var group = new AttemptRecordGroup(host.Services.GetRequiredService<IClearflowStore>());
-        var firstWritten = group.WriteAsync(Delivered(first, first.Id), default);
-        var secondWritten = group.WriteAsync(Delivered(second, second.Id), default);
-        var refusedWritten = group.WriteAsync(Delivered(second, null!), default); // no delivery id: NOT NULL refuses it
+        var group = new AttemptRecordGroup(host.Services.GetRequiredService<IClearflowStore>(), default);
+        var firstWritten = group.WriteAsync(Delivered(first, first.Id));
+        var secondWritten = group.WriteAsync(Delivered(second, second.Id));
+        var refusedWritten = group.WriteAsync(Delivered(second, null!)); // no delivery id: NOT NULL refuses it
         await Task.Delay(200);
         Assert.False(firstWritten.IsCompleted);
         Assert.False(secondWritten.IsCompleted);

@@ -150,7 +150,7 @@ public abstract class PipelineTests(ServerEnvironment environment, StoreKind kin
         };
 
         Assert.Empty(await RunPipelineAsync(host));
-        Assert.Equal(RunOrderTasks.Parallelism, before.Requests.Count); // the claim's read, used at once
+        Assert.Equal(RunOrderTasks.Parallelism, before.Requests.Count); // started at once: the claim's read (the contract test shows it holds the order and merchant)
         Assert.Single(after.Requests); // read again: its claim's read was 2 s old when it started
     }
 

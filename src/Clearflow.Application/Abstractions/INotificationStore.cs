@@ -66,10 +66,13 @@ public interface INotificationStore
 
     /// <summary>
     /// Records the attempts, each with its delivery's new state and its order's timeline entry, and ends the failure
-    /// streak of each endpoint that took one: all in one command, all or nothing. A record whose delivery has since been
-    /// leased again (its send outlived its lease) keeps the attempt but leaves the delivery as the later lease has it.
+    /// streak of each endpoint that took one, in one command. A record whose delivery has since been leased again (its
+    /// send outlived its lease) keeps the attempt but leaves the delivery as the later lease has it. Should the database
+    /// refuse the command (and so undo it), each record is written alone (ADR 20). Returns one outcome per record, in
+    /// order: null when written, otherwise the database's refusal of it. Any other failure (the command's fate unknown)
+    /// is thrown.
     /// </summary>
-    Task RecordDeliveryAttemptsAsync(IReadOnlyList<DeliveryResult> results, CancellationToken cancellationToken);
+    Task<IReadOnlyList<Exception?>> RecordDeliveryAttemptsAsync(IReadOnlyList<DeliveryResult> results, CancellationToken cancellationToken);
 
     Task<DeliveryRecord?> GetDeliveryAsync(string deliveryId, CancellationToken cancellationToken);
     Task<IReadOnlyList<DeliveryRecord>> ListDeliveriesAsync(string merchantId, string? target, string? orderId, CancellationToken cancellationToken);

@@ -160,8 +160,8 @@ public sealed record RefundCompletion(string RefundId, bool Succeeded, string? F
 }
 
 /// <summary>
-/// Tasks just claimed, with their orders and the orders' merchants as read in the claim's command (possibly a few more
-/// than the tasks need: the read matches the lease, and another node's claim may end in the same millisecond).
+/// Tasks just claimed, with their fulfil tasks' orders and the orders' merchants as read in the claim's command (possibly
+/// a few more than the tasks need: the read matches the lease, and another node's claim may end in the same millisecond).
 /// </summary>
 public sealed record ClaimedOrderTasks(IReadOnlyList<OrderTaskRecord> Tasks, IReadOnlyList<OrderRecord> Orders, IReadOnlyList<MerchantRecord> Merchants)
 {

@@ -16,13 +16,18 @@ public sealed class KnownApiKeys
 
     public ApiKeyRecord? Find(string keyHash) => _byHash.GetValueOrDefault(keyHash);
 
+    /// <summary>Called on every read of a valid key, so a key already known costs one lookup and no write.</summary>
     public void Remember(ApiKeyRecord key)
     {
-        if (_byHash.Count >= Limit)
+        if (_byHash.ContainsKey(key.KeyHash))
+        {
+            return;
+        }
+        if (_byHash.Count >= Limit) // Count takes every lock of the dictionary: only on the rare first sight of a key
         {
             _byHash.Clear(); // far more keys than any deployment has: start again rather than track ages
         }
-        _byHash[key.KeyHash] = key;
+        _byHash.TryAdd(key.KeyHash, key);
     }
 
     public void Forget(string keyHash) => _byHash.TryRemove(keyHash, out _);

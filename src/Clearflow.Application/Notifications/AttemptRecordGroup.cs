@@ -6,17 +6,21 @@ namespace Clearflow.Application.Notifications;
 /// A delivery round's attempt records, written together (ADR 20). A record that comes while another write is under way
 /// waits for it and goes with the next one, with every record that came meanwhile; each caller returns once its own
 /// record is committed, as when each was written alone. A round's sends end close together (8 at a time, mostly
-/// to the same few receivers), so this takes most records' round trips off the database. Should a combined write
-/// fail, each of its records is written alone: one record the database refuses must not cost the others theirs,
-/// since a delivery without its record is sent again when its lease ends.
+/// to the same few receivers), so this takes most records' round trips off the database. A record the database
+/// refuses fails alone (the store writes the others one by one), since a delivery without its record is sent again
+/// when its lease ends.
 /// </summary>
-public sealed class AttemptRecordGroup(IClearflowStore store)
+/// <param name="roundStopping">
+/// the round's own token, which only stopping the round cancels. Not a send's: the sends of a round share a token that
+/// one failing send cancels, and that must not cancel the records of the others, already answered.
+/// </param>
+public sealed class AttemptRecordGroup(IClearflowStore store, CancellationToken roundStopping)
 {
     private readonly Lock _gate = new();
     private List<(DeliveryResult Result, TaskCompletionSource Written)> _waiting = [];
     private bool _writing;
 
-    public Task WriteAsync(DeliveryResult result, CancellationToken cancellationToken)
+    public Task WriteAsync(DeliveryResult result)
     {
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool writeNow;
@@ -26,11 +30,11 @@ public sealed class AttemptRecordGroup(IClearflowStore store)
             writeNow = !_writing;
             _writing = true;
         }
-        return writeNow ? WriteWhileWaitingAsync(written.Task, cancellationToken) : written.Task;
+        return writeNow ? WriteWhileWaitingAsync(written.Task) : written.Task;
     }
 
     /// <summary>Writes what waits, in turns, until nothing does; then returns when the caller's own record is written.</summary>
-    private async Task WriteWhileWaitingAsync(Task own, CancellationToken cancellationToken)
+    private async Task WriteWhileWaitingAsync(Task own)
     {
         while (true)
         {
@@ -45,31 +49,26 @@ public sealed class AttemptRecordGroup(IClearflowStore store)
                 turn = _waiting;
                 _waiting = [];
             }
-            await WriteTurnAsync(turn, cancellationToken);
+            await WriteTurnAsync(turn);
         }
         await own;
     }
 
     /// <summary>Never throws: each record's outcome goes to its own caller.</summary>
-    private async Task WriteTurnAsync(List<(DeliveryResult Result, TaskCompletionSource Written)> turn, CancellationToken cancellationToken)
+    private async Task WriteTurnAsync(List<(DeliveryResult Result, TaskCompletionSource Written)> turn)
     {
         try
         {
-            await store.RecordDeliveryAttemptsAsync([.. turn.Select(w => w.Result)], cancellationToken);
-            turn.ForEach(w => w.Written.TrySetResult());
-        }
-        catch (Exception) when (turn.Count > 1 && !cancellationToken.IsCancellationRequested)
-        {
-            foreach (var (result, written) in turn)
+            var outcomes = await store.RecordDeliveryAttemptsAsync([.. turn.Select(w => w.Result)], roundStopping);
+            for (var i = 0; i < turn.Count; i++)
             {
-                try
+                if (outcomes[i] is { } refused)
                 {
-                    await store.RecordDeliveryAttemptsAsync([result], cancellationToken);
-                    written.TrySetResult();
+                    turn[i].Written.TrySetException(refused);
                 }
-                catch (Exception ex)
+                else
                 {
-                    written.TrySetException(ex);
+                    turn[i].Written.TrySetResult();
                 }
             }
         }

@@ -47,7 +47,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     {
         var messageById = messages.ToDictionary(m => m.Id);
         var round = new RoundEndpoints(store, clock, endpoints);
-        var records = new AttemptRecordGroup(store);
+        var records = new AttemptRecordGroup(store, cancellationToken);
         // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
         await Parallel.ForEachAsync(deliveries, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (delivery, ct) =>
@@ -178,7 +178,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
                 Json.Serialize(new { delivery_id = delivery.Id, channel = delivery.Channel, topic = delivery.Topic, status_code = statusCode, attempt = delivery.Attempts })))
         {
             TakenByEndpointId = takenByEndpointId,
-        }, cancellationToken);
+        });
         return status;
     }
 

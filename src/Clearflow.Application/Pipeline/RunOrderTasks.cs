@@ -27,6 +27,7 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
     public async Task<Round> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var claimedAt = clock.GetTimestamp(); // the 1 s rule on the monotonic clock: a step of the wall clock cannot stretch it
         var claim = await store.ClaimDueOrderTasksAsync(now, now + Lease, batchSize, cancellationToken);
         var tasks = claim.Tasks;
         var failures = new System.Collections.Concurrent.ConcurrentBag<(string, Exception)>();
@@ -39,7 +40,7 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
             {
                 _ = task.Kind switch
                 {
-                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, clock.GetUtcNow() - now <= ClaimReadFreshness ? claim.ReadFor(task) : null, ct),
+                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, clock.GetElapsedTime(claimedAt) <= ClaimReadFreshness ? claim.ReadFor(task) : null, ct),
                     OrderTaskRecord.Compensate => await compensate.HandleAsync(task, ct),
                     _ => throw new InvalidOperationException($"Unknown task kind {task.Kind}."),
                 };

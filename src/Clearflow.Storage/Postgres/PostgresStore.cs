@@ -20,8 +20,10 @@ public sealed class PostgresStore(NpgsqlDataSource dataSource) : SqlStore, IAsyn
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
-    protected override bool IsNotNullViolation(DbException exception) =>
-        exception is PostgresException { SqlState: PostgresErrorCodes.NotNullViolation };
+    protected override bool IsNotNullViolation(DbException exception, string table, string column) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.NotNullViolation } e && e.TableName == table && e.ColumnName == column;
+
+    protected override bool IsReportedByDatabase(DbException exception) => exception is PostgresException;
 
     protected override async Task<T> WithMigrationLockAsync<T>(DbConnection connection, Func<Task<T>> migrate, CancellationToken cancellationToken)
     {

@@ -46,8 +46,10 @@ public sealed class SqliteStore : SqlStore
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 
-    protected override bool IsNotNullViolation(DbException exception) =>
-        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1299 };
+    protected override bool IsNotNullViolation(DbException exception, string table, string column) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 1299 } e && e.Message.Contains($"{table}.{column}", StringComparison.Ordinal);
+
+    protected override bool IsReportedByDatabase(DbException exception) => exception is SqliteException;
 
     /// <summary>SQLite: the same as any write, through the write gate (one writer at a time).</summary>
     protected override Task<T> WriteOneAsync<T>(Func<DbConnection, DbTransaction?, Task<T>> work, CancellationToken cancellationToken) =>
