@@ -128,13 +128,20 @@ public abstract partial class SqlStore
                 new { now = Ms(now), leaseEnd = Ms(now + lease), limit }, transaction, CancellationToken.None)))
             .Select(r => r.ToRecord()).OrderBy(w => w.Sequence)], cancellationToken);
 
-    public Task RecordSandboxDeliveryAsync(string deliveryId, int? statusCode, DateTimeOffset? deliveredAt, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        WriteOneAsync((connection, transaction) => connection.ExecuteAsync(Command(
-            """
-            UPDATE sandbox_webhooks SET last_status_code = @statusCode, delivered_at = @deliveredAt, available_at = COALESCE(@retryAt, available_at)
-            WHERE delivery_id = @deliveryId
-            """,
-            new { deliveryId, statusCode, deliveredAt = Ms(deliveredAt), retryAt = Ms(retryAt) }, transaction, cancellationToken)), cancellationToken);
+    public Task RecordSandboxDeliveriesAsync(IReadOnlyList<SandboxDelivery> deliveries, CancellationToken cancellationToken)
+    {
+        var all = new StatementBatch();
+        foreach (var d in deliveries)
+        {
+            all.Add(new Statement(
+                """
+                UPDATE sandbox_webhooks SET last_status_code = @StatusCode, delivered_at = @deliveredAt, available_at = COALESCE(@retryAt, available_at)
+                WHERE delivery_id = @DeliveryId
+                """,
+                new { d.DeliveryId, d.StatusCode, deliveredAt = Ms(d.DeliveredAt), retryAt = Ms(d.RetryAt) }));
+        }
+        return deliveries.Count == 0 ? Task.CompletedTask : WriteBatchAsync(all, cancellationToken);
+    }
 
     public Task<IReadOnlyList<SandboxWebhookRecord>> ListSandboxWebhooksAsync(string orderId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<SandboxWebhookRecord>)[.. (await connection.QueryAsync<SandboxWebhookRow>(Command(

@@ -358,9 +358,14 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal([(webhook.DeliveryId, 1), (duplicate.DeliveryId, 1)], due.Select(w => (w.DeliveryId, w.Attempts)).OrderBy(w => w.DeliveryId == duplicate.DeliveryId));
         Assert.All(claims, c => Assert.Equal(c.Where(w => w.OrderId == first.Id).Select(w => w.Sequence).Order(), c.Where(w => w.OrderId == first.Id).Select(w => w.Sequence)));
         Assert.DoesNotContain(await Store.ClaimDueSandboxWebhooksAsync(T0.AddSeconds(1), TimeSpan.FromSeconds(30), 10, None), w => w.DeliveryId == webhook.DeliveryId);
-        await Store.RecordSandboxDeliveryAsync(webhook.DeliveryId, 200, T0.AddSeconds(2), null, None);
+        // Sends recorded together: one delivered, one to be tried again.
+        await Store.RecordSandboxDeliveriesAsync([new SandboxDelivery(webhook.DeliveryId, 200, T0.AddSeconds(2), null),
+            new SandboxDelivery(duplicate.DeliveryId, 503, null, T0.AddSeconds(9))], None);
         var listed = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None), w => w.DeliveryId == webhook.DeliveryId);
         Assert.Equal((200, 1), (listed.LastStatusCode, listed.Attempts));
+        var retried = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None), w => w.DeliveryId == duplicate.DeliveryId);
+        Assert.Equal(((int?)503, (DateTimeOffset?)null, T0.AddSeconds(9)), (retried.LastStatusCode, retried.DeliveredAt, retried.AvailableAt));
+        await Store.RecordSandboxDeliveriesAsync([], None);
     }
 
     private async Task<OrderRecord> DueOrderAsync(MerchantRecord merchant, DateTimeOffset due)

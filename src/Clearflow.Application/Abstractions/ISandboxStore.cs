@@ -35,9 +35,15 @@ public interface ISandboxStore
     Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<SandboxWebhookRecord>> ClaimDueSandboxWebhooksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken);
-    Task RecordSandboxDeliveryAsync(string deliveryId, int? statusCode, DateTimeOffset? deliveredAt, DateTimeOffset? retryAt, CancellationToken cancellationToken);
+
+    /// <summary>Records webhook sends (their answers, and when each is delivered or tried again) in one command.</summary>
+    Task RecordSandboxDeliveriesAsync(IReadOnlyList<SandboxDelivery> deliveries, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<SandboxWebhookRecord>> ListSandboxWebhooksAsync(string orderId, CancellationToken cancellationToken);
 }
+
+/// <summary>A sandbox webhook's send: the answer's status code (none if it did not come), and when it was delivered or is tried again.</summary>
+public sealed record SandboxDelivery(string DeliveryId, int? StatusCode, DateTimeOffset? DeliveredAt, DateTimeOffset? RetryAt);
 
 public sealed record SandboxOrderRecord(
     string Id,

@@ -47,7 +47,8 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
     {
         var messageById = messages.ToDictionary(m => m.Id);
         var round = new RoundEndpoints(store, clock, endpoints);
-        var records = new AttemptRecordGroup(store, cancellationToken);
+        // The round's attempt records, written together (ADR 20): a round's sends end close together.
+        var records = new GroupCommit<DeliveryResult>(store.RecordDeliveryAttemptsAsync, cancellationToken);
         // Deliveries are independent (each has its own row and attempt log), and most of their time is waiting on the receiver.
         await Parallel.ForEachAsync(deliveries, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (delivery, ct) =>
@@ -65,7 +66,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
             });
     }
 
-    private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, RoundEndpoints endpoints, AttemptRecordGroup records, CancellationToken cancellationToken)
+    private async Task DeliverAsync(DeliveryRecord delivery, OutboxMessage message, RoundEndpoints endpoints, GroupCommit<DeliveryResult> records, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         int? statusCode = null;
@@ -162,7 +163,7 @@ public sealed class DeliverNotifications(IClearflowStore store, IWebhookSender w
 
     /// <returns>The delivery's status after this attempt: delivered, pending or abandoned.</returns>
     /// <param name="takenByEndpointId">the webhook endpoint that took the delivery (its failure streak ends with this record)</param>
-    private async Task<string> RecordAsync(AttemptRecordGroup records, DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon,
+    private async Task<string> RecordAsync(GroupCommit<DeliveryResult> records, DeliveryRecord delivery, int? statusCode, long latencyMs, string? excerpt, string? error, bool abandon,
         string? takenByEndpointId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();

@@ -1,4 +1,5 @@
 using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
 using Clearflow.Gateways.Sandbox;
 
 namespace Clearflow.Server.Sandbox;
@@ -64,6 +65,12 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         var due = await store.ClaimDueSandboxWebhooksAsync(clock.GetUtcNow(), TimeSpan.FromSeconds(30), BatchSize, cancellationToken);
         var secret = await account.WebhookSecretAsync(cancellationToken);
         var http = httpClients.CreateClient(nameof(SandboxWebhookSender));
+        // The round's records written together (ADR 20): sends to Clearflow end close together.
+        var records = new GroupCommit<SandboxDelivery>(async (deliveries, ct) =>
+        {
+            await store.RecordSandboxDeliveriesAsync(deliveries, ct);
+            return new Exception?[deliveries.Count];
+        }, cancellationToken);
         // A claim gives each payment's events in their sequence; grouping keeps that order within this round. Two nodes'
         // senders may split one payment's events between them: real gateways promise no order either, and Clearflow
         // does not depend on one (a late or repeated event is decided on the order's status).
@@ -72,13 +79,13 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
             {
                 foreach (var webhook in payment)
                 {
-                    await DeliverAsync(webhook, store, http, secret, cancellationToken);
+                    await DeliverAsync(webhook, records, http, secret, cancellationToken);
                 }
             });
         return due.Count;
     }
 
-    private async Task DeliverAsync(SandboxWebhookRecord webhook, ISandboxStore store, HttpClient http, string secret, CancellationToken cancellationToken)
+    private async Task DeliverAsync(SandboxWebhookRecord webhook, GroupCommit<SandboxDelivery> records, HttpClient http, string secret, CancellationToken cancellationToken)
     {
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
         var signature = SandboxProtocol.SignWebhook(webhook.SignCorrectly ? secret : "not-the-webhook-secret", timestamp, webhook.Body);
@@ -102,12 +109,12 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         var now = clock.GetUtcNow();
         if (status is >= 200 and < 300)
         {
-            await store.RecordSandboxDeliveryAsync(webhook.DeliveryId, status, now, null, cancellationToken);
+            await records.WriteAsync(new SandboxDelivery(webhook.DeliveryId, status, now, null));
         }
         else
         {
             var retryAt = webhook.Attempts >= MaxAttempts ? DateTimeOffset.MaxValue : now.AddSeconds(Math.Pow(3, webhook.Attempts));
-            await store.RecordSandboxDeliveryAsync(webhook.DeliveryId, status, null, retryAt, cancellationToken);
+            await records.WriteAsync(new SandboxDelivery(webhook.DeliveryId, status, null, retryAt));
         }
     }
 }

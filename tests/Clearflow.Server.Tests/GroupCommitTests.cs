@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Net.Http.Json;
 using Clearflow.Application.Abstractions;
+using Clearflow.Application.Common;
 using Clearflow.Application.Notifications;
 using Clearflow.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +18,7 @@ namespace Clearflow.Server.Tests;
 /// and the delivery tests the grouping end to end).
 /// </summary>
 [Collection(ServerCollection.Name)]
-public sealed class AttemptRecordGroupOnPostgres(ServerEnvironment environment) : ServerTest(environment)
+public sealed class GroupCommitOnPostgres(ServerEnvironment environment) : ServerTest(environment)
 {
     [Fact]
     public async Task Records_that_waited_together_are_written_and_one_the_database_refuses_fails_alone()
@@ -50,7 +51,7 @@ public sealed class AttemptRecordGroupOnPostgres(ServerEnvironment environment) 
             lockRow.Parameters.AddWithValue("id", first.Id);
             await lockRow.ExecuteScalarAsync();
         }
-        var group = new AttemptRecordGroup(host.Services.GetRequiredService<IClearflowStore>(), default);
+        var group = new GroupCommit<DeliveryResult>(host.Services.GetRequiredService<IClearflowStore>().RecordDeliveryAttemptsAsync, default);
         var firstWritten = group.WriteAsync(Delivered(first, first.Id));
         var secondWritten = group.WriteAsync(Delivered(second, second.Id));
         var refusedWritten = group.WriteAsync(Delivered(second, null!)); // no delivery id: NOT NULL refuses it

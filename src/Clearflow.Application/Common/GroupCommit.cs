@@ -1,32 +1,33 @@
-using Clearflow.Application.Abstractions;
-
-namespace Clearflow.Application.Notifications;
+namespace Clearflow.Application.Common;
 
 /// <summary>
-/// A delivery round's attempt records, written together (ADR 20). A record that comes while another write is under way
-/// waits for it and goes with the next one, with every record that came meanwhile; each caller returns once its own
-/// record is committed, as when each was written alone. A round's sends end close together (8 at a time, mostly
-/// to the same few receivers), so this takes most records' round trips off the database. A record the database
-/// refuses fails alone (the store writes the others one by one), since a delivery without its record is sent again
-/// when its lease ends.
+/// Records written together (ADR 20): a record that comes while another write is under way waits for it and goes in
+/// the next one, with every record that came meanwhile; each caller returns once its own record is committed, as when
+/// each was written alone. No timer: a record written while nothing else is under way goes at once, alone. One per
+/// round of a worker whose items end close together (a notification round's deliveries, the sandbox's webhooks).
 /// </summary>
-/// <param name="roundStopping">
-/// the round's own token, which only stopping the round cancels. Not a send's: the sends of a round share a token that
-/// one failing send cancels, and that must not cancel the records of the others, already answered.
+/// <param name="write">
+/// writes a turn's records in one command and says, per record, in order, whether it was written (null) or refused
+/// (the refusal, which goes to that record's caller); throws when the turn's fate is unknown, which goes to every caller
+/// of the turn
 /// </param>
-public sealed class AttemptRecordGroup(IClearflowStore store, CancellationToken roundStopping)
+/// <param name="roundStopping">
+/// the round's own token, which only stopping the round cancels. Not an item's: a round's items often share a token that
+/// one failing item cancels (<c>Parallel.ForEachAsync</c>), and that must not cancel the records of the others.
+/// </param>
+public sealed class GroupCommit<T>(Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<Exception?>>> write, CancellationToken roundStopping)
 {
     private readonly Lock _gate = new();
-    private List<(DeliveryResult Result, TaskCompletionSource Written)> _waiting = [];
+    private List<(T Record, TaskCompletionSource Written)> _waiting = [];
     private bool _writing;
 
-    public Task WriteAsync(DeliveryResult result)
+    public Task WriteAsync(T record)
     {
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         bool writeNow;
         lock (_gate)
         {
-            _waiting.Add((result, written));
+            _waiting.Add((record, written));
             writeNow = !_writing;
             _writing = true;
         }
@@ -38,7 +39,7 @@ public sealed class AttemptRecordGroup(IClearflowStore store, CancellationToken 
     {
         while (true)
         {
-            List<(DeliveryResult Result, TaskCompletionSource Written)> turn;
+            List<(T Record, TaskCompletionSource Written)> turn;
             lock (_gate)
             {
                 if (_waiting.Count == 0)
@@ -55,11 +56,11 @@ public sealed class AttemptRecordGroup(IClearflowStore store, CancellationToken 
     }
 
     /// <summary>Never throws: each record's outcome goes to its own caller.</summary>
-    private async Task WriteTurnAsync(List<(DeliveryResult Result, TaskCompletionSource Written)> turn)
+    private async Task WriteTurnAsync(List<(T Record, TaskCompletionSource Written)> turn)
     {
         try
         {
-            var outcomes = await store.RecordDeliveryAttemptsAsync([.. turn.Select(w => w.Result)], roundStopping);
+            var outcomes = await write([.. turn.Select(w => w.Record)], roundStopping);
             for (var i = 0; i < turn.Count; i++)
             {
                 if (outcomes[i] is { } refused)
