@@ -89,6 +89,16 @@ public abstract class AccessTests(ServerEnvironment environment, StoreKind kind)
     }
 
     [Fact]
+    public async Task The_sandbox_gateway_s_api_without_its_key_is_401_with_a_bearer_challenge()
+    {
+        var host = await environment.HostAsync(kind);
+        using var client = host.CreateClient(authenticate: false);
+        using var response = await client.GetAsync("/sandbox/api/orders/sbx_ord_anything");
+        await Api.ProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+    }
+
+    [Fact]
     public async Task An_unknown_order_id_is_404()
     {
         var host = await environment.HostAsync(kind);

@@ -7,6 +7,16 @@ namespace Clearflow.Application.Common;
 /// </summary>
 public sealed record Problem(int Status, string Code, string Title, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
 {
+    /// <summary>
+    /// The authentication scheme a 401 asks for (RFC 9110: a 401 names it in <c>WWW-Authenticate</c>); null for none,
+    /// as for a webhook whose signature did not verify, which no credential sent another way would fix.
+    /// </summary>
+    public string? Challenge { get; init; }
+
+    /// <summary>No valid bearer credential: the API key, client secret or token is missing, unknown or revoked.</summary>
+    public static Problem Unauthenticated(string detail, string title = "Authentication required.") =>
+        new(401, "unauthenticated", title, detail) { Challenge = "Bearer" };
+
     public static Problem Validation(IReadOnlyDictionary<string, string[]> errors) =>
         new(422, "validation-failed", "The request is not valid.", "One or more fields are invalid; see errors.", errors);
 

@@ -18,7 +18,8 @@ public sealed class FulfilOrder(IClearflowStore store, IFulfilmentSender sender,
     public async Task<string> HandleAsync(OrderTaskRecord task, (OrderRecord Order, MerchantRecord Merchant)? claimRead, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
-        // The merchant uncached: the fulfilment mode, URL and secret decide where paid order data goes (ADR 12).
+        // The merchant never from the 2 s cache: the fulfilment mode, URL and secret decide where paid order data goes
+        // (ADR 12). The claim's read, at most a second old (ADR 21), or read now.
         var (order, merchant) = claimRead ?? (await store.GetOrderWithMerchantAsync(task.OrderId, cancellationToken))!.Value;
         var settings = MerchantSettings.Parse(merchant.SettingsJson).Fulfilment;
         var started = clock.GetUtcNow();

@@ -64,10 +64,6 @@ public static class OrdersApi
             request.Headers["Idempotency-Key"].ToString(), parsed.Value!, cancellationToken);
         if (!result.IsSuccess)
         {
-            if (result.Error!.Status == StatusCodes.Status401Unauthorized)
-            {
-                request.HttpContext.Response.Headers.WWWAuthenticate = "Bearer"; // as authentication's own 401 says
-            }
             return result.Error!.ToResult();
         }
         var reply = result.Value!;

@@ -90,9 +90,8 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.Headers.WWWAuthenticate = "Bearer";
         var failure = Context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
-        return ProblemResults.WriteAsync(Context, new Problem(401, "unauthenticated", "Authentication required.",
+        return ProblemResults.WriteAsync(Context, Problem.Unauthenticated(
             failure ?? "Send 'Authorization: Bearer sk_test_...' with your secret key (or an order's client secret to read that order)."));
     }
 

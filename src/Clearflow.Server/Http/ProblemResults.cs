@@ -15,7 +15,18 @@ public static class ProblemResults
         {
             extensions["errors"] = problem.Errors;
         }
-        return TypedResults.Problem(detail: problem.Detail, statusCode: problem.Status, title: problem.Title, type: TypePrefix + problem.Code, extensions: extensions);
+        var result = TypedResults.Problem(detail: problem.Detail, statusCode: problem.Status, title: problem.Title, type: TypePrefix + problem.Code, extensions: extensions);
+        return problem.Challenge is { } scheme ? new Challenged(result, scheme) : result;
+    }
+
+    /// <summary>A problem that names the authentication scheme it asks for.</summary>
+    private sealed class Challenged(IResult problem, string scheme) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.WWWAuthenticate = scheme;
+            return problem.ExecuteAsync(httpContext);
+        }
     }
 
     /// <summary>Writes a problem outside an endpoint (authentication challenges, body limits).</summary>

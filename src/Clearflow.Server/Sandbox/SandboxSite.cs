@@ -43,7 +43,7 @@ public static class SandboxSite
             && Secrets.FixedTimeEquals(header["Bearer ".Length..], await account.ApiKeyAsync(request.HttpContext.RequestAborted));
     }
 
-    private static IResult Unauthorized() => new Problem(401, "unauthenticated", "Sandbox API key required.", "Send the sandbox API key as a bearer token.").ToResult();
+    private static IResult Unauthorized() => Problem.Unauthenticated("Send the sandbox API key as a bearer token.", "Sandbox API key required.").ToResult();
 
     private static async Task<IResult> CreateOrderAsync(HttpRequest request, SandboxAccount account, ISandboxStore store, TimeProvider clock, CancellationToken cancellationToken)
     {

@@ -64,7 +64,7 @@ public sealed class CreateOrder(IClearflowStore store, IGatewayRegistry gateways
         // revoked since this process saw it stops here (ADR 22).
         if (caller.UncheckedKeyHash is { } keyHash && await apiKeys.ValidAsync(keyHash, cancellationToken) is null)
         {
-            return new Problem(401, "unauthenticated", "Authentication required.", "The API key is not valid.");
+            return Problem.Unauthenticated("The API key is not valid."); // as authentication says of a key it finds revoked
         }
 
         // The careful path. The key first: a retry of a finished request gets its stored reply whatever the gateways'
