@@ -59,7 +59,7 @@ public abstract partial class SqlStore
         RETURNING {InboxColumns};
         SELECT {Qualified("a", AttemptColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
         SELECT {Qualified("o", OrderColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
-        SELECT m.id, m.name, m.settings, m.created_at {ClaimedAttemptJoin} JOIN merchants m ON m.id = o.merchant_id WHERE e.id = @id
+        SELECT {Qualified("m", MerchantColumns)} {ClaimedAttemptJoin} JOIN merchants m ON m.id = o.merchant_id WHERE e.id = @id
         """;
 
     public Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>

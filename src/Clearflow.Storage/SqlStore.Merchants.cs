@@ -6,6 +6,8 @@ namespace Clearflow.Storage;
 
 public abstract partial class SqlStore
 {
+    private const string MerchantColumns = "id, name, settings, created_at";
+
     private sealed class MerchantRow
     {
         public string Id { get; set; } = "";
@@ -69,7 +71,7 @@ public abstract partial class SqlStore
 
     public Task<MerchantRecord?> GetMerchantUncachedAsync(string merchantId, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
-            "SELECT id, name, settings, created_at FROM merchants WHERE id = @merchantId", new { merchantId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+            $"SELECT {MerchantColumns} FROM merchants WHERE id = @merchantId", new { merchantId }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
     private void ForgetMerchant(string merchantId)
     {
@@ -79,11 +81,11 @@ public abstract partial class SqlStore
 
     public Task<MerchantRecord?> FindMerchantByNameAsync(string name, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (await connection.QuerySingleOrDefaultAsync<MerchantRow>(Command(
-            "SELECT id, name, settings, created_at FROM merchants WHERE name = @name", new { name }, null, cancellationToken)))?.ToRecord(), cancellationToken);
+            $"SELECT {MerchantColumns} FROM merchants WHERE name = @name", new { name }, null, cancellationToken)))?.ToRecord(), cancellationToken);
 
     public Task<IReadOnlyList<MerchantRecord>> ListMerchantsAsync(CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<MerchantRecord>)[.. (await connection.QueryAsync<MerchantRow>(Command(
-            "SELECT id, name, settings, created_at FROM merchants ORDER BY created_at, id", null, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
+            $"SELECT {MerchantColumns} FROM merchants ORDER BY created_at, id", null, null, cancellationToken))).Select(r => r.ToRecord())], cancellationToken);
 
     public async Task UpdateMerchantSettingsAsync(string merchantId, string settingsJson, CancellationToken cancellationToken)
     {

@@ -139,7 +139,7 @@ public abstract partial class SqlStore
 
     // The merchant's columns start at m.id: Dapper splits the row at the last column named "id".
     private static readonly string OrderWithMerchantSql = $"""
-        SELECT {Qualified("o", OrderColumns)}, m.id, m.name, m.settings, m.created_at
+        SELECT {Qualified("o", OrderColumns)}, {Qualified("m", MerchantColumns)}
         FROM orders o JOIN merchants m ON m.id = o.merchant_id WHERE o.id = @orderId
         """;
 

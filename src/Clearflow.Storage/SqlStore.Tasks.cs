@@ -57,7 +57,7 @@ public abstract partial class SqlStore
         {ClaimDueSql("order_tasks", "available_at", "status = 'pending'", ", attempts = attempts + 1", TaskColumns)};
         SELECT {Qualified("o", OrderColumns)} FROM orders o
         WHERE o.id IN (SELECT t.order_id FROM order_tasks t WHERE t.status = 'pending' AND t.available_at = @leaseEnd AND t.kind = 'fulfil');
-        SELECT m.id, m.name, m.settings, m.created_at FROM merchants m
+        SELECT {Qualified("m", MerchantColumns)} FROM merchants m
         WHERE m.id IN (SELECT o.merchant_id FROM orders o JOIN order_tasks t ON t.order_id = o.id
             WHERE t.status = 'pending' AND t.available_at = @leaseEnd AND t.kind = 'fulfil')
         """;
