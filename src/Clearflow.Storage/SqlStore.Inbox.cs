@@ -53,13 +53,37 @@ public abstract partial class SqlStore
         JOIN orders o ON o.id = a.order_id
         """;
 
+    /// <summary>What a claim reads with the event it took (<c>@id</c>): its attempt, the attempt's order and the order's merchant.</summary>
+    private static readonly string ClaimReadsSql = $"""
+        SELECT {Qualified("a", AttemptColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
+        SELECT {Qualified("o", OrderColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
+        SELECT {Qualified("m", MerchantColumns)} {ClaimedAttemptJoin} JOIN merchants m ON m.id = o.merchant_id WHERE e.id = @id
+        """;
+
     private static readonly string ClaimInboxEventSql = $"""
         UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
         WHERE id = @id AND processed_at IS NULL AND available_at <= @now
         RETURNING {InboxColumns};
-        SELECT {Qualified("a", AttemptColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
-        SELECT {Qualified("o", OrderColumns)} {ClaimedAttemptJoin} WHERE e.id = @id;
-        SELECT {Qualified("m", MerchantColumns)} {ClaimedAttemptJoin} JOIN merchants m ON m.id = o.merchant_id WHERE e.id = @id
+        {ClaimReadsSql}
+        """;
+
+    // The holder's own lease is the one whose attempts it saw: a claim by anyone else since (after that lease ended) has
+    // counted another attempt.
+    private static readonly string ReclaimInboxEventSql = $"""
+        UPDATE inbox_events SET available_at = @leaseEnd, attempts = attempts + 1
+        WHERE id = @id AND processed_at IS NULL AND (available_at <= @now OR attempts = @heldAttempts)
+        RETURNING {InboxColumns};
+        {ClaimReadsSql}
+        """;
+
+    // Stored as its first attempt, leased to the node that received it (ADR 23); the reads see the row the INSERT wrote
+    // (same command, same transaction), and nothing when it was a duplicate.
+    private static readonly string InsertLeasedInboxEventSql = $"""
+        INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts, merchant_id)
+        VALUES (@id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @leaseEnd, 1, @MerchantId)
+        ON CONFLICT DO NOTHING
+        RETURNING id;
+        {ClaimReadsSql}
         """;
 
     public Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -67,12 +91,40 @@ public abstract partial class SqlStore
         {
             using var results = await connection.QueryMultipleAsync(Command(
                 ClaimInboxEventSql, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None));
-            var claimed = await results.ReadSingleOrDefaultAsync<InboxRow>();
-            var attempt = await results.ReadSingleOrDefaultAsync<AttemptRow>();
-            var order = await results.ReadSingleOrDefaultAsync<OrderRow>();
-            var merchant = await results.ReadSingleOrDefaultAsync<MerchantRow>();
-            return claimed is null ? null : new ClaimedInboxEvent(claimed.ToRecord(), attempt?.ToRecord(), order?.ToRecord(), merchant?.ToRecord());
+            return await ReadClaimAsync(results, (await results.ReadSingleOrDefaultAsync<InboxRow>())?.ToRecord());
         }, cancellationToken);
+
+    public Task<ClaimedInboxEvent?> TryReclaimInboxEventAsync(string id, int heldAttempts, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        WriteOneAsync(async (connection, transaction) =>
+        {
+            using var results = await connection.QueryMultipleAsync(Command(
+                ReclaimInboxEventSql, new { id, heldAttempts, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None));
+            return await ReadClaimAsync(results, (await results.ReadSingleOrDefaultAsync<InboxRow>())?.ToRecord());
+        }, cancellationToken);
+
+    // Not cancelled half-way either: the event is acknowledged to the gateway only once this returns, and a committed
+    // event leased to a caller that never saw it would wait out the lease.
+    public Task<ClaimedInboxEvent?> InsertLeasedInboxEventAsync(InboxEventRecord inboxEvent, DateTimeOffset leaseEnd, CancellationToken cancellationToken) =>
+        WriteOneAsync(async (connection, transaction) =>
+        {
+            using var results = await connection.QueryMultipleAsync(Command(InsertLeasedInboxEventSql, new
+            {
+                id = inboxEvent.Id, source = inboxEvent.Source.ToString().ToLowerInvariant(), inboxEvent.Gateway, inboxEvent.DedupeKey,
+                inboxEvent.GatewayReference, inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody,
+                receivedAt = Ms(inboxEvent.ReceivedAt), leaseEnd = Ms(leaseEnd), inboxEvent.MerchantId,
+            }, transaction, CancellationToken.None));
+            var inserted = await results.ReadSingleOrDefaultAsync<string>() is not null;
+            // As stored: the first attempt, and the receipt time at the storage's millisecond precision.
+            return await ReadClaimAsync(results, inserted ? inboxEvent with { Attempts = 1, ReceivedAt = At(Ms(inboxEvent.ReceivedAt)) } : null);
+        }, cancellationToken);
+
+    private static async Task<ClaimedInboxEvent?> ReadClaimAsync(SqlMapper.GridReader results, InboxEventRecord? claimed)
+    {
+        var attempt = await results.ReadSingleOrDefaultAsync<AttemptRow>();
+        var order = await results.ReadSingleOrDefaultAsync<OrderRow>();
+        var merchant = await results.ReadSingleOrDefaultAsync<MerchantRow>();
+        return claimed is null ? null : new ClaimedInboxEvent(claimed, attempt?.ToRecord(), order?.ToRecord(), merchant?.ToRecord());
+    }
 
     public Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection => (IReadOnlyList<string>)[.. await connection.QueryAsync<string>(Command(

@@ -327,6 +327,44 @@ public abstract class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_stored_leased_comes_with_its_reads_and_is_taken_again_only_by_its_holder_or_after_the_lease()
+    {
+        var merchant = await NewMerchantAsync();
+        var order = await NewOrderAsync(merchant);
+        var recorded = new AttemptRecord("att_" + Guid.NewGuid().ToString("N"), order.Id, "sandbox", "ref-" + Guid.NewGuid().ToString("N"), "created", "{}", T0, T0);
+        Assert.True(await Store.AddAttemptAsync(recorded, new TimelineEntry(T0, "gateway.payment_created", "attempt"), T0.AddMinutes(1), null, None));
+        var id = "evt_" + Guid.NewGuid().ToString("N");
+        var inboxEvent = new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-evt-" + id, recorded.GatewayReference, order.Id, "payment.succeeded",
+            "{\"status\":\"Succeeded\"}", [1, 0, 255], T0.AddTicks(1234), 0, null, null) { MerchantId = merchant.Id };
+
+        // Stored as its first attempt, with what a claim reads, as stored (the receipt time at millisecond precision).
+        var leased = (await Store.InsertLeasedInboxEventAsync(inboxEvent, T0.AddSeconds(60), None))!;
+        Assert.Equal(inboxEvent with { Attempts = 1, ReceivedAt = T0 }, leased.Event);
+        var stored = (await Store.GetInboxEventAsync(id, None))!;
+        Assert.Equal(leased.Event with { RawBody = null }, stored with { RawBody = null });
+        Assert.Equal(new byte[] { 1, 0, 255 }, stored.RawBody);
+        Assert.Equal((recorded, await Store.GetOrderAsync(order.Id, None), merchant), (leased.Attempt, leased.Order, leased.Merchant));
+        // A duplicate (same gateway and dedupe key) is neither stored nor read.
+        Assert.Null(await Store.InsertLeasedInboxEventAsync(inboxEvent with { Id = "evt_dup" + Guid.NewGuid().ToString("N") }, T0.AddSeconds(60), None));
+
+        // Leased: not due, nobody else takes it while the lease lasts.
+        Assert.DoesNotContain(id, await Store.ListDueInboxEventIdsAsync(T0.AddSeconds(59), 10, None));
+        Assert.Null(await Store.TryClaimInboxEventAsync(id, T0.AddSeconds(59), TimeSpan.FromSeconds(60), None));
+        Assert.Null(await Store.TryReclaimInboxEventAsync(id, heldAttempts: 2, T0.AddSeconds(2), TimeSpan.FromSeconds(60), None));
+        // Its holder takes it again with fresh reads, once: that counts another attempt.
+        var reclaimed = (await Store.TryReclaimInboxEventAsync(id, heldAttempts: 1, T0.AddSeconds(2), TimeSpan.FromSeconds(60), None))!;
+        Assert.Equal((2, recorded, merchant), (reclaimed.Event.Attempts, reclaimed.Attempt, reclaimed.Merchant));
+        Assert.Null(await Store.TryReclaimInboxEventAsync(id, heldAttempts: 1, T0.AddSeconds(3), TimeSpan.FromSeconds(60), None));
+
+        // After the lease, the sweep's claim takes it; then its first holder cannot.
+        Assert.Contains(id, await Store.ListDueInboxEventIdsAsync(T0.AddSeconds(62), 10, None));
+        Assert.Equal(3, (await Store.TryClaimInboxEventAsync(id, T0.AddSeconds(62), TimeSpan.FromSeconds(60), None))!.Event.Attempts);
+        Assert.Null(await Store.TryReclaimInboxEventAsync(id, heldAttempts: 2, T0.AddSeconds(63), TimeSpan.FromSeconds(60), None));
+        await Store.CompleteInboxEventAsync(id, T0.AddSeconds(64), "succeeded", null, None);
+        Assert.Null(await Store.TryReclaimInboxEventAsync(id, heldAttempts: 3, T0.AddSeconds(65), TimeSpan.FromSeconds(60), None));
+    }
+
+    [Fact]
     public async Task A_system_setting_keeps_the_first_value_stored()
     {
         var name = "test." + Guid.NewGuid().ToString("N");

@@ -107,10 +107,24 @@ public interface IInboxStore
     Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Stores the event already taken for processing by the caller until <paramref name="leaseEnd"/> (its first attempt), and
+    /// reads it as <see cref="TryClaimInboxEventAsync"/> does, in the same command (ADR 23); null when (gateway, dedupe key)
+    /// was seen before.
+    /// </summary>
+    Task<ClaimedInboxEvent?> InsertLeasedInboxEventAsync(InboxEventRecord inboxEvent, DateTimeOffset leaseEnd, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Takes the event for processing for <paramref name="lease"/>, read together with the attempt its gateway reference
     /// names, that attempt's order and the order's merchant (as stored now, uncached); null when done or held by another worker.
     /// </summary>
     Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="TryClaimInboxEventAsync"/>, by the holder of a lease not yet ended (the event's attempts were
+    /// <paramref name="heldAttempts"/> when it took it): a new lease and fresh reads, unless the event was processed or
+    /// taken by someone else since (null).
+    /// </summary>
+    Task<ClaimedInboxEvent?> TryReclaimInboxEventAsync(string id, int heldAttempts, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<string>> ListDueInboxEventIdsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
     /// <summary>Marks the event processed, with the pipeline step that processed it (if any) in the same transaction.</summary>

@@ -128,5 +128,12 @@ public interface IPublicUrls
 /// <summary>Wakes the inbox processor when a new event was stored, so nobody waits for its timer.</summary>
 public interface IInboxSignal
 {
+    /// <summary>An event stored due now: the processor claims it.</summary>
     void Notify(string inboxEventId);
+
+    /// <summary>
+    /// An event stored already leased to this node, with its claim's reads (ADR 23): the processor goes on from there. If the
+    /// processor's queue is full, the event waits for its lease to end and the sweep takes it.
+    /// </summary>
+    void NotifyLeased(LeasedInboxEvent leased);
 }

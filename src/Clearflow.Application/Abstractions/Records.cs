@@ -226,6 +226,12 @@ public enum InboxSource
 public sealed record ClaimedInboxEvent(InboxEventRecord Event, AttemptRecord? Attempt, OrderRecord? Order, MerchantRecord? Merchant);
 
 /// <summary>
+/// An event its receiver stored already leased to itself (ADR 23), with the claim's reads made in the same command, and
+/// when (<see cref="TimeProvider.GetTimestamp"/>, taken before the command): the reads are decided on only while fresh.
+/// </summary>
+public sealed record LeasedInboxEvent(ClaimedInboxEvent Claimed, long ReadAt);
+
+/// <summary>
 /// An outcome signal as stored before it is processed. Webhooks are kept raw (exact bytes) for
 /// audit, next to the normalised observation the connector read from them.
 /// </summary>

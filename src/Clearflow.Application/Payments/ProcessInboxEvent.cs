@@ -18,12 +18,29 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
     public static TimeSpan RetryDelay(int attempts) => TimeSpan.FromSeconds(Math.Min(900, 5 * Math.Pow(2, Math.Min(attempts, 10))));
 
     /// <summary>Processes the event if it is still due; returns what happened, or null when it was not ours to take.</summary>
-    public async Task<string?> HandleAsync(string inboxEventId, CancellationToken cancellationToken)
+    public async Task<string?> HandleAsync(string inboxEventId, CancellationToken cancellationToken) =>
+        await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken) is { } claimed
+            ? await ProcessAsync(claimed, cancellationToken)
+            : null;
+
+    /// <summary>
+    /// Processes an event its receiver stored leased to this node (ADR 23), on the reads made with it while they are fresh;
+    /// one whose turn came later is taken again with fresh reads, unless it was processed or taken by someone else since
+    /// (null).
+    /// </summary>
+    public async Task<string?> HandleLeasedAsync(LeasedInboxEvent leased, CancellationToken cancellationToken)
     {
-        if (await store.TryClaimInboxEventAsync(inboxEventId, clock.GetUtcNow(), Lease, cancellationToken) is not var (inboxEvent, attempt, order, merchant))
+        var claimed = leased.Claimed;
+        if (!ClaimedReads.AreFresh(clock, leased.ReadAt))
         {
-            return null;
+            claimed = await store.TryReclaimInboxEventAsync(claimed.Event.Id, claimed.Event.Attempts, clock.GetUtcNow(), Lease, cancellationToken);
         }
+        return claimed is null ? null : await ProcessAsync(claimed, cancellationToken);
+    }
+
+    private async Task<string> ProcessAsync(ClaimedInboxEvent claimed, CancellationToken cancellationToken)
+    {
+        var (inboxEvent, attempt, order, merchant) = claimed;
         if (attempt is null || order is null || merchant is null || (inboxEvent.OrderId is not null && inboxEvent.OrderId != attempt.OrderId))
         {
             // Signed by the gateway but about nothing we know (another installation, a deleted test order).

@@ -60,9 +60,11 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
             return new Problem(404, "not-found", "Unknown payment for this merchant.",
                 $"No {gateway.Name} payment '{accepted.GatewayReference}' belongs to merchant '{merchantId}'.");
         }
-        var inboxEventId = ids.New(IdPrefixes.InboxEvent);
-        var stored = await inbox.InsertInboxEventAsync(new InboxEventRecord(
-            Id: inboxEventId,
+        // Stored leased to this node, read with its attempt, order and merchant in the same command (ADR 23): the processor
+        // goes on from that read without claiming the event again. Taken before the command, so the read is no older.
+        var readAt = clock.GetTimestamp();
+        var stored = await inbox.InsertLeasedInboxEventAsync(new InboxEventRecord(
+            Id: ids.New(IdPrefixes.InboxEvent),
             Source: InboxSource.Webhook,
             Gateway: gateway.Name,
             DedupeKey: accepted.EventId,
@@ -74,13 +76,13 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
             ReceivedAt: receivedAt,
             Attempts: 0,
             ProcessedAt: null,
-            Outcome: null) { MerchantId = merchantId }, cancellationToken);
-        if (!stored)
+            Outcome: null) { MerchantId = merchantId }, clock.GetUtcNow() + ProcessInboxEvent.Lease, cancellationToken);
+        if (stored is null)
         {
             return Outcome.Duplicate;
         }
-        // Committed: the processor may take it now (on its own thread, so the gateway gets its 200 at once).
-        signal.Notify(inboxEventId);
+        // Committed: the processor takes it now (on its own thread, so the gateway gets its 200 at once).
+        signal.NotifyLeased(new LeasedInboxEvent(stored, readAt));
         return Outcome.Stored;
     }
 }

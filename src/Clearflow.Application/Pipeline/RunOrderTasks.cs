@@ -15,19 +15,12 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
     /// <summary>Tasks of a batch run at once (most of a task's time is waiting on the merchant and the gateway).</summary>
     public const int Parallelism = 8;
 
-    /// <summary>
-    /// How long the claim's read of a task's order and merchant is used (ADR 21). A task that starts later (it waited for
-    /// a free slot behind slow receivers, or for its admission turn) reads them again, so a merchant's change of
-    /// fulfilment URL or secret counts for it as ADR 12 asks.
-    /// </summary>
-    public static readonly TimeSpan ClaimReadFreshness = TimeSpan.FromSeconds(1);
-
     public sealed record Round(int Claimed, IReadOnlyList<(string TaskId, Exception Error)> Failures);
 
     public async Task<Round> HandleAsync(int batchSize, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var claimedAt = clock.GetTimestamp(); // the 1 s rule on the monotonic clock: a step of the wall clock cannot stretch it
+        var claimedAt = clock.GetTimestamp(); // a task that starts later than ClaimedReads.Freshness reads its order and merchant again (ADR 21)
         var claim = await store.ClaimDueOrderTasksAsync(now, now + Lease, batchSize, cancellationToken);
         var tasks = claim.Tasks;
         var failures = new System.Collections.Concurrent.ConcurrentBag<(string, Exception)>();
@@ -40,7 +33,7 @@ public sealed class RunOrderTasks(IOrderTaskStore store, FulfilOrder fulfil, Com
             {
                 _ = task.Kind switch
                 {
-                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, clock.GetElapsedTime(claimedAt) <= ClaimReadFreshness ? claim.ReadFor(task) : null, ct),
+                    OrderTaskRecord.Fulfil => await fulfil.HandleAsync(task, ClaimedReads.AreFresh(clock, claimedAt) ? claim.ReadFor(task) : null, ct),
                     OrderTaskRecord.Compensate => await compensate.HandleAsync(task, ct),
                     _ => throw new InvalidOperationException($"Unknown task kind {task.Kind}."),
                 };

@@ -4,14 +4,23 @@ using Clearflow.Application.Payments;
 
 namespace Clearflow.Server.Workers;
 
-/// <summary>In-process wake-up for the inbox processor: a bounded channel of event ids.</summary>
+/// <summary>
+/// In-process wake-up for the inbox processor: a bounded channel of events to claim (by id) or already leased to this
+/// node (with their reads). When it is full, an event to claim is left to the sweep, and a leased one to the sweep once
+/// its lease ends.
+/// </summary>
 public sealed class InboxSignal : IInboxSignal
 {
-    private readonly Channel<string> _channel = Channel.CreateBounded<string>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
+    /// <summary>One of the two: an event's id to claim, or an event leased when it was stored.</summary>
+    public sealed record Work(string? Id, LeasedInboxEvent? Leased);
 
-    public void Notify(string inboxEventId) => _channel.Writer.TryWrite(inboxEventId);
+    private readonly Channel<Work> _channel = Channel.CreateBounded<Work>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public ChannelReader<string> Reader => _channel.Reader;
+    public void Notify(string inboxEventId) => _channel.Writer.TryWrite(new Work(inboxEventId, null));
+
+    public void NotifyLeased(LeasedInboxEvent leased) => _channel.Writer.TryWrite(new Work(null, leased));
+
+    public ChannelReader<Work> Reader => _channel.Reader;
 }
 
 /// <summary>
@@ -33,9 +42,9 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
     {
         try
         {
-            await foreach (var id in signal.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var work in signal.Reader.ReadAllAsync(stoppingToken))
             {
-                await ProcessAsync(id, stoppingToken);
+                await ProcessAsync(work.Id ?? work.Leased!.Claimed.Event.Id, stoppingToken, work.Leased);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -70,12 +79,13 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
         }
     }
 
-    private async Task ProcessAsync(string inboxEventId, CancellationToken stoppingToken)
+    private async Task ProcessAsync(string inboxEventId, CancellationToken stoppingToken, LeasedInboxEvent? leased = null)
     {
         try
         {
             using var scope = scopes.CreateScope();
-            var outcome = await scope.ServiceProvider.GetRequiredService<ProcessInboxEvent>().HandleAsync(inboxEventId, stoppingToken);
+            var process = scope.ServiceProvider.GetRequiredService<ProcessInboxEvent>();
+            var outcome = leased is null ? await process.HandleAsync(inboxEventId, stoppingToken) : await process.HandleLeasedAsync(leased, stoppingToken);
             if (outcome is not null)
             {
                 // A plain status move is every payment's normal path, already kept in the inbox row and the order's
