@@ -106,17 +106,17 @@ public abstract partial class SqlStore
                 """
                 UPDATE sandbox_orders SET status = @Status, payment_id = COALESCE(payment_id, @PaymentId), reported_amount = @ReportedAmount, updated_at = @at,
                     pending_checks_left = @PendingChecks, eventual_status = @EventualStatus
-                WHERE id = @OrderId AND status IN ('created', 'pending')
+                WHERE id = @OrderId AND status IN ('created', 'pending') AND (@onlyIfNew = 0 OR status = 'created')
                 """,
                 new { completion.Status, completion.PaymentId, completion.ReportedAmount, at = Ms(completion.At), completion.OrderId,
-                    completion.PendingChecks, completion.EventualStatus }),
+                    completion.PendingChecks, completion.EventualStatus, onlyIfNew = completion.OnlyIfNew ? 1 : 0 }),
             [.. webhooks.Select(webhook => new Statement(
                 $"""
                 INSERT INTO sandbox_webhooks ({SandboxWebhookColumns})
-                VALUES (@DeliveryId, @EventId, @OrderId, @Sequence, @EventType, @Body, @signCorrectly, @NotifyUrl, @availableAt, 0, NULL, NULL)
+                VALUES (@DeliveryId, @EventId, @OrderId, @Sequence, @EventType, @Body, @signCorrectly, @NotifyUrl, @availableAt, @Attempts, NULL, NULL)
                 """,
                 new { webhook.DeliveryId, webhook.EventId, webhook.OrderId, webhook.Sequence, webhook.EventType, webhook.Body,
-                    signCorrectly = webhook.SignCorrectly ? 1 : 0, webhook.NotifyUrl, availableAt = Ms(webhook.AvailableAt) }))],
+                    signCorrectly = webhook.SignCorrectly ? 1 : 0, webhook.NotifyUrl, availableAt = Ms(webhook.AvailableAt), webhook.Attempts }))],
             [], cancellationToken);
 
     // One statement, not cancelled half-way (as the other claims). The rows come back in no particular order: each

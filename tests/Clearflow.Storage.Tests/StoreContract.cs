@@ -404,6 +404,25 @@ public abstract class StoreContract : IAsyncLifetime
         var retried = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None), w => w.DeliveryId == duplicate.DeliveryId);
         Assert.Equal(((int?)503, (DateTimeOffset?)null, T0.AddSeconds(9)), (retried.LastStatusCode, retried.DeliveredAt, retried.AvailableAt));
         await Store.RecordSandboxDeliveriesAsync([], None);
+
+        // A checkout's webhooks stored leased to its node's sender: as given, and claimed by no one until the lease ends.
+        var other = await Store.InsertSandboxOrderAsync(order with { Id = "sbx_ord_" + Guid.NewGuid().ToString("N"), IdempotencyKey = "idem-" + Guid.NewGuid().ToString("N") }, None);
+        var leased = new SandboxWebhookRecord("dlv-" + Guid.NewGuid().ToString("N"), "evt-" + Guid.NewGuid().ToString("N"), other.Id, 0, "payment.succeeded", [2], true,
+            order.NotifyUrl, T0.AddSeconds(30), 1, null, null);
+        Assert.True(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(other.Id, "succeeded", "pay_2", null, T0), [leased], None));
+        Assert.Equal((T0.AddSeconds(30), 1), Assert.Single(await Store.ListSandboxWebhooksAsync(other.Id, None)) is var stored ? (stored.AvailableAt, stored.Attempts) : default);
+        Assert.DoesNotContain(await Store.ClaimDueSandboxWebhooksAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), 100, None), w => w.DeliveryId == leased.DeliveryId);
+        Assert.Equal(2, Assert.Single(await Store.ClaimDueSandboxWebhooksAsync(T0.AddSeconds(30), TimeSpan.FromSeconds(30), 100, None), w => w.DeliveryId == leased.DeliveryId).Attempts);
+
+        // A completion decided on the order as created applies only while it is: not once it is pending.
+        var third = await Store.InsertSandboxOrderAsync(order with { Id = "sbx_ord_" + Guid.NewGuid().ToString("N"), IdempotencyKey = "idem-" + Guid.NewGuid().ToString("N") }, None);
+        Assert.True(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(third.Id, "pending", "pay_3", null, T0), [], None));
+        Assert.False(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(third.Id, "succeeded", "pay_other", null, T0) { OnlyIfNew = true }, [Webhook(0, "payment.succeeded") with { OrderId = third.Id }], None));
+        Assert.Empty(await Store.ListSandboxWebhooksAsync(third.Id, None));
+        Assert.True(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(third.Id, "succeeded", "pay_other", null, T0), [], None));
+        Assert.Equal(("succeeded", "pay_3"), await Store.GetSandboxOrderAsync(third.Id, None) is { } completed ? (completed.Status, completed.PaymentId) : default);
+        var fourth = await Store.InsertSandboxOrderAsync(order with { Id = "sbx_ord_" + Guid.NewGuid().ToString("N"), IdempotencyKey = "idem-" + Guid.NewGuid().ToString("N") }, None);
+        Assert.True(await Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(fourth.Id, "succeeded", "pay_4", null, T0) { OnlyIfNew = true }, [], None));
     }
 
     private async Task<OrderRecord> DueOrderAsync(MerchantRecord merchant, DateTimeOffset due)

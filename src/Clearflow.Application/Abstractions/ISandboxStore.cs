@@ -31,7 +31,10 @@ public interface ISandboxStore
 
     Task<IReadOnlyList<SandboxRefundRecord>> ListSandboxRefundsAsync(string orderId, CancellationToken cancellationToken);
 
-    /// <summary>Completes an open checkout and queues its webhooks in one transaction; false when it was already completed.</summary>
+    /// <summary>
+    /// Completes an open checkout and queues its webhooks in one transaction, each as given (its due time and attempts: a
+    /// checkout stores them leased to its node's sender); false when it was already completed.
+    /// </summary>
     Task<bool> CompleteSandboxCheckoutAsync(SandboxCompletion completion, IReadOnlyList<SandboxWebhookRecord> webhooks, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<SandboxWebhookRecord>> ClaimDueSandboxWebhooksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken);
@@ -68,7 +71,11 @@ public sealed record SandboxStatusQuery(SandboxOrderRecord Order, string? Failed
 /// <param name="PendingChecks">with status "pending": settle after this many status queries</param>
 /// <param name="EventualStatus">what it settles to: "succeeded" or "failed"</param>
 public sealed record SandboxCompletion(string OrderId, string Status, string PaymentId, long? ReportedAmount, DateTimeOffset At,
-    int PendingChecks = 0, string? EventualStatus = null);
+    int PendingChecks = 0, string? EventualStatus = null)
+{
+    /// <summary>Completes the order only while it is as created (not pending): the caller decided on its copy from creation.</summary>
+    public bool OnlyIfNew { get; init; }
+}
 
 public sealed record SandboxWebhookRecord(
     string DeliveryId,

@@ -52,6 +52,7 @@ public static class ClearflowHost
         services.AddSingleton<IInboxSignal>(sp => sp.GetRequiredService<InboxSignal>());
         services.AddSingleton<DemoMerchantContext>();
         services.AddSingleton<SandboxWebhookSignal>();
+        services.AddSingleton<NewSandboxOrders>();
         services.AddScoped<CompleteSandboxCheckout>();
         services.AddClearflowApplication();
         services.AddClearflowGateways();

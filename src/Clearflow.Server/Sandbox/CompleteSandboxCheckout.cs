@@ -21,9 +21,10 @@ public enum SandboxWebhookBehaviour
 
 /// <summary>
 /// The customer finishing the sandbox checkout (by the page's buttons or a script's POST). Records the
-/// outcome and queues the webhooks in one transaction, then hands back the signed return URL.
+/// outcome and queues the webhooks in one transaction (leased to this node's sender, which is handed them), then hands
+/// back the signed return URL.
 /// </summary>
-public sealed class CompleteSandboxCheckout(ISandboxStore store, SandboxAccount account, SandboxWebhookSignal signal, TimeProvider clock)
+public sealed class CompleteSandboxCheckout(ISandboxStore store, NewSandboxOrders newOrders, SandboxAccount account, SandboxWebhookSignal signal, TimeProvider clock)
 {
     /// <param name="AfterChecks">with outcome "pending": settle to <paramref name="Then"/> after this many status queries (no webhook for that, as if it were lost)</param>
     public sealed record Request(string Outcome, SandboxWebhookBehaviour Webhook, long? ReportAmount, int AfterChecks = 0, string? Then = null);
@@ -57,11 +58,24 @@ public sealed class CompleteSandboxCheckout(ISandboxStore store, SandboxAccount 
 
     public async Task<Result<Completed>> HandleAsync(string sandboxOrderId, Request request, CancellationToken cancellationToken)
     {
+        // An order this process created: completed on that copy if it is still as created, without reading it.
+        if (newOrders.Take(sandboxOrderId) is { } created && await TryCompleteAsync(created, request, onlyIfNew: true, cancellationToken) is { } completed)
+        {
+            return completed;
+        }
         var order = await store.GetSandboxOrderAsync(sandboxOrderId, cancellationToken);
         if (order is null)
         {
             return new Problem(404, "not-found", "Sandbox order not found.", $"No sandbox order '{sandboxOrderId}'.");
         }
+        return await TryCompleteAsync(order, request, onlyIfNew: false, cancellationToken) is { } done
+            ? done
+            : Problem.Conflict("checkout-already-completed", $"Sandbox order {order.Id} is already {order.Status}.");
+    }
+
+    /// <summary>Records the outcome and queues the webhooks; null when the order was no longer open (or, <paramref name="onlyIfNew"/>, no longer as created).</summary>
+    private async Task<Completed?> TryCompleteAsync(SandboxOrderRecord order, Request request, bool onlyIfNew, CancellationToken cancellationToken)
+    {
         var status = request.Outcome switch { "success" => "succeeded", "failure" => "failed", _ => "pending" };
         var now = clock.GetUtcNow();
         var paymentId = order.PaymentId ?? "sbx_pay_" + Secrets.RandomToken(20);
@@ -74,7 +88,7 @@ public sealed class CompleteSandboxCheckout(ISandboxStore store, SandboxAccount 
             var body = Json.Serialize(new SandboxProtocol.WebhookBody(id, "payment." + eventStatus, createdAt.ToUnixTimeSeconds(),
                 new SandboxProtocol.WebhookData(order.Id, paymentId, order.MerchantReference, eventStatus, amount, order.Currency)));
             return new SandboxWebhookRecord("sbx_dlv_" + Secrets.RandomToken(20), id, order.Id, sequence, "payment." + eventStatus,
-                System.Text.Encoding.UTF8.GetBytes(body), signCorrectly, order.NotifyUrl, now, 0, null, null);
+                System.Text.Encoding.UTF8.GetBytes(body), signCorrectly, order.NotifyUrl, now + SandboxWebhookSender.Lease, Attempts: 1, null, null);
         }
         switch (request.Webhook)
         {
@@ -101,11 +115,13 @@ public sealed class CompleteSandboxCheckout(ISandboxStore store, SandboxAccount 
         }
 
         var eventual = request.Then switch { "success" => "succeeded", "failure" => "failed", _ => null };
-        if (!await store.CompleteSandboxCheckoutAsync(new SandboxCompletion(order.Id, status, paymentId, request.ReportAmount, now, request.AfterChecks, eventual), webhooks, cancellationToken))
+        var completion = new SandboxCompletion(order.Id, status, paymentId, request.ReportAmount, now, request.AfterChecks, eventual) { OnlyIfNew = onlyIfNew };
+        if (!await store.CompleteSandboxCheckoutAsync(completion, webhooks, cancellationToken))
         {
-            return Problem.Conflict("checkout-already-completed", $"Sandbox order {order.Id} is already {order.Status}.");
+            return null;
         }
-        signal.Notify();
+        // Stored leased to this node's sender, which sends them now without claiming them.
+        signal.Notify(webhooks);
 
         var secret = await account.CallbackSecretAsync(cancellationToken);
         var separator = order.ReturnUrl.Contains('?', StringComparison.Ordinal) ? '&' : '?';

@@ -45,7 +45,8 @@ public static class SandboxSite
 
     private static IResult Unauthorized() => Problem.Unauthenticated("Send the sandbox API key as a bearer token.", "Sandbox API key required.").ToResult();
 
-    private static async Task<IResult> CreateOrderAsync(HttpRequest request, SandboxAccount account, ISandboxStore store, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateOrderAsync(HttpRequest request, SandboxAccount account, ISandboxStore store, NewSandboxOrders newOrders, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         if (!await IsAuthorizedAsync(request, account))
         {
@@ -72,6 +73,7 @@ public static class SandboxSite
         var now = clock.GetUtcNow();
         var order = await store.InsertSandboxOrderAsync(new SandboxOrderRecord("sbx_ord_" + Secrets.RandomToken(20), idempotencyKey, body.MerchantReference,
             body.Amount, body.Currency, body.ReturnUrl, body.NotifyUrl, "created", null, null, now, now), cancellationToken);
+        newOrders.Remember(order);
         return TypedResults.Json(ToBody(order, request), Json.Options, statusCode: 201);
     }
 

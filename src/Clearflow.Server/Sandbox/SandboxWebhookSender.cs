@@ -1,21 +1,45 @@
+using System.Collections.Concurrent;
 using Clearflow.Application.Abstractions;
 using Clearflow.Application.Common;
 using Clearflow.Gateways.Sandbox;
 
 namespace Clearflow.Server.Sandbox;
 
-/// <summary>Wakes the sender as soon as a checkout queued webhooks.</summary>
+/// <summary>
+/// Hands the sender the webhooks a checkout stored leased to it, and wakes it: it sends them without claiming them
+/// (as ADR 17 does for Clearflow's own deliveries). Held in memory only: if the process stops first, they are claimed
+/// when their lease ends.
+/// </summary>
 public sealed class SandboxWebhookSignal
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly ConcurrentQueue<SandboxWebhookRecord> _leased = new();
 
-    public void Notify()
+    /// <summary>One checkout's webhooks, in their sequence.</summary>
+    public void Notify(IReadOnlyList<SandboxWebhookRecord> leased)
     {
+        foreach (var webhook in leased)
+        {
+            _leased.Enqueue(webhook);
+        }
         if (_signal.CurrentCount == 0)
         {
             try { _signal.Release(); } catch (SemaphoreFullException) { /* already signalled */ }
         }
     }
+
+    /// <summary>Up to <paramref name="limit"/> webhooks handed over, in the order they came.</summary>
+    public List<SandboxWebhookRecord> TakeLeased(int limit)
+    {
+        var taken = new List<SandboxWebhookRecord>();
+        while (taken.Count < limit && _leased.TryDequeue(out var webhook))
+        {
+            taken.Add(webhook);
+        }
+        return taken;
+    }
+
+    public bool AnyLeased => !_leased.IsEmpty;
 
     public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
 }
@@ -30,16 +54,34 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
 {
     public const int MaxAttempts = 4;
 
+    /// <summary>How long a claim, or a checkout that stores its webhooks for this node's sender, holds them.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
     /// <summary>Webhooks claimed per round, and how many payments' webhooks are in flight at once.</summary>
     private const int BatchSize = 100, Concurrency = 8;
 
+    /// <summary>How often due webhooks (retries, those another node left) are claimed while checkouts keep handing webhooks over.</summary>
+    private static readonly TimeSpan ClaimInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A send takes at most 5 s: one handed over with less of its lease left waits for the claim after the lease.</summary>
+    private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(5), LeaseLeftToSend = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        long? claimedAt = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (await DeliverDueAsync(stoppingToken) < BatchSize)
+                var leased = signal.TakeLeased(BatchSize);
+                // A round started by a checkout sends what it handed over; due webhooks are claimed at most every ClaimInterval
+                // then, and in every round the timer starts.
+                var claim = leased.Count == 0 || claimedAt is not { } last || clock.GetElapsedTime(last) >= ClaimInterval;
+                if (claim)
+                {
+                    claimedAt = clock.GetTimestamp();
+                }
+                if (await DeliverAsync(leased, claim, stoppingToken) < BatchSize && !signal.AnyLeased)
                 {
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
                 }
@@ -56,13 +98,20 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         }
     }
 
-    /// <summary>One round; returns how many webhooks it claimed.</summary>
-    private async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    /// <summary>One round: the webhooks handed over and, if <paramref name="claim"/>, those due; returns how many it claimed.</summary>
+    private async Task<int> DeliverAsync(List<SandboxWebhookRecord> leased, bool claim, CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var store = scope.ServiceProvider.GetRequiredService<ISandboxStore>();
         var account = scope.ServiceProvider.GetRequiredService<SandboxAccount>();
-        var due = await store.ClaimDueSandboxWebhooksAsync(clock.GetUtcNow(), TimeSpan.FromSeconds(30), BatchSize, cancellationToken);
+        var claimed = claim ? await store.ClaimDueSandboxWebhooksAsync(clock.GetUtcNow(), Lease, BatchSize, cancellationToken) : [];
+        var now = clock.GetUtcNow();
+        // A send must end within its lease, or the claim after the lease would send the webhook a second time meanwhile.
+        var due = claimed.Concat(leased.Where(w => w.AvailableAt - now >= LeaseLeftToSend)).ToList();
+        if (due.Count == 0)
+        {
+            return 0;
+        }
         var secret = await account.WebhookSecretAsync(cancellationToken);
         var http = httpClients.CreateClient(nameof(SandboxWebhookSender));
         // The round's records written together (ADR 20): sends to Clearflow end close together.
@@ -77,15 +126,15 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         await Parallel.ForEachAsync(due.GroupBy(w => w.OrderId), new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken },
             async (payment, _) =>
             {
-                foreach (var webhook in payment)
+                foreach (var webhook in payment.OrderBy(w => w.Sequence))
                 {
-                    await DeliverAsync(webhook, records, http, secret, cancellationToken);
+                    await SendAsync(webhook, records, http, secret, cancellationToken);
                 }
             });
-        return due.Count;
+        return claimed.Count;
     }
 
-    private async Task DeliverAsync(SandboxWebhookRecord webhook, GroupCommit<SandboxDelivery> records, HttpClient http, string secret, CancellationToken cancellationToken)
+    private async Task SendAsync(SandboxWebhookRecord webhook, GroupCommit<SandboxDelivery> records, HttpClient http, string secret, CancellationToken cancellationToken)
     {
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
         var signature = SandboxProtocol.SignWebhook(webhook.SignCorrectly ? secret : "not-the-webhook-secret", timestamp, webhook.Body);
@@ -98,7 +147,7 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            timeout.CancelAfter(SendTimeout);
             using var response = await http.SendAsync(request, timeout.Token);
             status = (int)response.StatusCode;
         }
