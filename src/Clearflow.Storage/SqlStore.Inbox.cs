@@ -29,18 +29,23 @@ public abstract partial class SqlStore
             EventType, Observation, RawBody, At(ReceivedAt), (int)Attempts, At(ProcessedAt), Outcome) { MerchantId = MerchantId };
     }
 
+    /// <summary>An event's insert, due at <c>@availableAt</c> with <c>@attempts</c> leases counted (<see cref="InboxInsertParameters"/>).</summary>
+    private const string InboxInsertSql = """
+        INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts, merchant_id)
+        VALUES (@id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @availableAt, @attempts, @MerchantId)
+        ON CONFLICT DO NOTHING
+        """;
+
+    private static object InboxInsertParameters(InboxEventRecord inboxEvent, DateTimeOffset availableAt, int attempts) => new
+    {
+        id = inboxEvent.Id, source = inboxEvent.Source.ToString().ToLowerInvariant(), inboxEvent.Gateway, inboxEvent.DedupeKey, inboxEvent.GatewayReference,
+        inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody, receivedAt = Ms(inboxEvent.ReceivedAt),
+        availableAt = Ms(availableAt), attempts, inboxEvent.MerchantId,
+    };
+
     public Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) => await connection.ExecuteAsync(Command(
-            """
-            INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts, merchant_id)
-            VALUES (@Id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @receivedAt, 0, @MerchantId)
-            ON CONFLICT DO NOTHING
-            """,
-            new
-            {
-                inboxEvent.Id, source = inboxEvent.Source.ToString().ToLowerInvariant(), inboxEvent.Gateway, inboxEvent.DedupeKey, inboxEvent.GatewayReference,
-                inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody, receivedAt = Ms(inboxEvent.ReceivedAt), inboxEvent.MerchantId,
-            }, transaction, cancellationToken)) == 1, cancellationToken);
+            InboxInsertSql, InboxInsertParameters(inboxEvent, inboxEvent.ReceivedAt, 0), transaction, cancellationToken)) == 1, cancellationToken);
 
     // The claim's command is not cancelled half-way: without an explicit transaction a claim the server ran but the
     // caller never read would stay committed, spending an attempt and a lease on work nobody does. The attempt, its
@@ -79,26 +84,21 @@ public abstract partial class SqlStore
     // Stored as its first attempt, leased to the node that received it (ADR 23); the reads see the row the INSERT wrote
     // (same command, same transaction), and nothing when it was a duplicate.
     private static readonly string InsertLeasedInboxEventSql = $"""
-        INSERT INTO inbox_events (id, source, gateway, dedupe_key, gateway_reference, order_id, event_type, observation, raw_body, received_at, available_at, attempts, merchant_id)
-        VALUES (@id, @source, @Gateway, @DedupeKey, @GatewayReference, @OrderId, @EventType, @ObservationJson, @RawBody, @receivedAt, @leaseEnd, 1, @MerchantId)
-        ON CONFLICT DO NOTHING
+        {InboxInsertSql}
         RETURNING id;
         {ClaimReadsSql}
         """;
 
     public Task<ClaimedInboxEvent?> TryClaimInboxEventAsync(string id, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
-        WriteOneAsync(async (connection, transaction) =>
-        {
-            using var results = await connection.QueryMultipleAsync(Command(
-                ClaimInboxEventSql, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None));
-            return await ReadClaimAsync(results, (await results.ReadSingleOrDefaultAsync<InboxRow>())?.ToRecord());
-        }, cancellationToken);
+        ClaimAsync(ClaimInboxEventSql, new { id, now = Ms(now), leaseEnd = Ms(now + lease) }, cancellationToken);
 
     public Task<ClaimedInboxEvent?> TryReclaimInboxEventAsync(string id, int heldAttempts, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimAsync(ReclaimInboxEventSql, new { id, heldAttempts, now = Ms(now), leaseEnd = Ms(now + lease) }, cancellationToken);
+
+    private Task<ClaimedInboxEvent?> ClaimAsync(string sql, object parameters, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) =>
         {
-            using var results = await connection.QueryMultipleAsync(Command(
-                ReclaimInboxEventSql, new { id, heldAttempts, now = Ms(now), leaseEnd = Ms(now + lease) }, transaction, CancellationToken.None));
+            using var results = await connection.QueryMultipleAsync(Command(sql, parameters, transaction, CancellationToken.None));
             return await ReadClaimAsync(results, (await results.ReadSingleOrDefaultAsync<InboxRow>())?.ToRecord());
         }, cancellationToken);
 
@@ -107,15 +107,12 @@ public abstract partial class SqlStore
     public Task<ClaimedInboxEvent?> InsertLeasedInboxEventAsync(InboxEventRecord inboxEvent, DateTimeOffset leaseEnd, CancellationToken cancellationToken) =>
         WriteOneAsync(async (connection, transaction) =>
         {
-            using var results = await connection.QueryMultipleAsync(Command(InsertLeasedInboxEventSql, new
-            {
-                id = inboxEvent.Id, source = inboxEvent.Source.ToString().ToLowerInvariant(), inboxEvent.Gateway, inboxEvent.DedupeKey,
-                inboxEvent.GatewayReference, inboxEvent.OrderId, inboxEvent.EventType, inboxEvent.ObservationJson, inboxEvent.RawBody,
-                receivedAt = Ms(inboxEvent.ReceivedAt), leaseEnd = Ms(leaseEnd), inboxEvent.MerchantId,
-            }, transaction, CancellationToken.None));
+            using var results = await connection.QueryMultipleAsync(Command(
+                InsertLeasedInboxEventSql, InboxInsertParameters(inboxEvent, leaseEnd, 1), transaction, CancellationToken.None));
             var inserted = await results.ReadSingleOrDefaultAsync<string>() is not null;
-            // As stored: the first attempt, and the receipt time at the storage's millisecond precision.
-            return await ReadClaimAsync(results, inserted ? inboxEvent with { Attempts = 1, ReceivedAt = At(Ms(inboxEvent.ReceivedAt)) } : null);
+            // As stored (the first attempt, the receipt time at the storage's millisecond precision), without the raw body:
+            // nothing in processing reads it, and the event may wait in a queue.
+            return await ReadClaimAsync(results, inserted ? inboxEvent with { Attempts = 1, ReceivedAt = At(Ms(inboxEvent.ReceivedAt)), RawBody = null } : null);
         }, cancellationToken);
 
     private static async Task<ClaimedInboxEvent?> ReadClaimAsync(SqlMapper.GridReader results, InboxEventRecord? claimed)

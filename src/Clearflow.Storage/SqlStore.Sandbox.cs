@@ -136,9 +136,9 @@ public abstract partial class SqlStore
             all.Add(new Statement(
                 """
                 UPDATE sandbox_webhooks SET last_status_code = @StatusCode, delivered_at = @deliveredAt, available_at = COALESCE(@retryAt, available_at)
-                WHERE delivery_id = @DeliveryId
+                WHERE delivery_id = @DeliveryId AND attempts = @Attempt
                 """,
-                new { d.DeliveryId, d.StatusCode, deliveredAt = Ms(d.DeliveredAt), retryAt = Ms(d.RetryAt) }));
+                new { d.DeliveryId, d.Attempt, d.StatusCode, deliveredAt = Ms(d.DeliveredAt), retryAt = Ms(d.RetryAt) }));
         }
         return deliveries.Count == 0 ? Task.CompletedTask : WriteBatchAsync(all, cancellationToken);
     }

@@ -337,9 +337,10 @@ public abstract class StoreContract : IAsyncLifetime
         var inboxEvent = new InboxEventRecord(id, InboxSource.Webhook, "sandbox", "gw-evt-" + id, recorded.GatewayReference, order.Id, "payment.succeeded",
             "{\"status\":\"Succeeded\"}", [1, 0, 255], T0.AddTicks(1234), 0, null, null) { MerchantId = merchant.Id };
 
-        // Stored as its first attempt, with what a claim reads, as stored (the receipt time at millisecond precision).
+        // Stored as its first attempt, with what a claim reads, as stored (the receipt time at millisecond precision); the raw
+        // body is stored, not handed back.
         var leased = (await Store.InsertLeasedInboxEventAsync(inboxEvent, T0.AddSeconds(60), None))!;
-        Assert.Equal(inboxEvent with { Attempts = 1, ReceivedAt = T0 }, leased.Event);
+        Assert.Equal(inboxEvent with { Attempts = 1, ReceivedAt = T0, RawBody = null }, leased.Event);
         var stored = (await Store.GetInboxEventAsync(id, None))!;
         Assert.Equal(leased.Event with { RawBody = null }, stored with { RawBody = null });
         Assert.Equal(new byte[] { 1, 0, 255 }, stored.RawBody);
@@ -397,8 +398,8 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.All(claims, c => Assert.Equal(c.Where(w => w.OrderId == first.Id).Select(w => w.Sequence).Order(), c.Where(w => w.OrderId == first.Id).Select(w => w.Sequence)));
         Assert.DoesNotContain(await Store.ClaimDueSandboxWebhooksAsync(T0.AddSeconds(1), TimeSpan.FromSeconds(30), 10, None), w => w.DeliveryId == webhook.DeliveryId);
         // Sends recorded together: one delivered, one to be tried again.
-        await Store.RecordSandboxDeliveriesAsync([new SandboxDelivery(webhook.DeliveryId, 200, T0.AddSeconds(2), null),
-            new SandboxDelivery(duplicate.DeliveryId, 503, null, T0.AddSeconds(9))], None);
+        await Store.RecordSandboxDeliveriesAsync([new SandboxDelivery(webhook.DeliveryId, 1, 200, T0.AddSeconds(2), null),
+            new SandboxDelivery(duplicate.DeliveryId, 1, 503, null, T0.AddSeconds(9))], None);
         var listed = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None), w => w.DeliveryId == webhook.DeliveryId);
         Assert.Equal((200, 1), (listed.LastStatusCode, listed.Attempts));
         var retried = Assert.Single(await Store.ListSandboxWebhooksAsync(first.Id, None), w => w.DeliveryId == duplicate.DeliveryId);
@@ -413,6 +414,10 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal((T0.AddSeconds(30), 1), Assert.Single(await Store.ListSandboxWebhooksAsync(other.Id, None)) is var stored ? (stored.AvailableAt, stored.Attempts) : default);
         Assert.DoesNotContain(await Store.ClaimDueSandboxWebhooksAsync(T0.AddSeconds(29), TimeSpan.FromSeconds(30), 100, None), w => w.DeliveryId == leased.DeliveryId);
         Assert.Equal(2, Assert.Single(await Store.ClaimDueSandboxWebhooksAsync(T0.AddSeconds(30), TimeSpan.FromSeconds(30), 100, None), w => w.DeliveryId == leased.DeliveryId).Attempts);
+        // The next lease's send delivered it; the first lease's late failure changes nothing.
+        await Store.RecordSandboxDeliveriesAsync([new SandboxDelivery(leased.DeliveryId, 2, 200, T0.AddSeconds(31), null)], None);
+        await Store.RecordSandboxDeliveriesAsync([new SandboxDelivery(leased.DeliveryId, 1, 503, null, T0.AddSeconds(40))], None);
+        Assert.Equal((200, T0.AddSeconds(31)), Assert.Single(await Store.ListSandboxWebhooksAsync(other.Id, None)) is var late ? (late.LastStatusCode, late.DeliveredAt) : default);
 
         // A completion decided on the order as created applies only while it is: not once it is pending.
         var third = await Store.InsertSandboxOrderAsync(order with { Id = "sbx_ord_" + Guid.NewGuid().ToString("N"), IdempotencyKey = "idem-" + Guid.NewGuid().ToString("N") }, None);

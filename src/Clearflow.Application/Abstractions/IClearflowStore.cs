@@ -103,13 +103,16 @@ public interface IIdempotencyStore
 
 public interface IInboxStore
 {
-    /// <summary>Stores the event durably; false when (gateway, dedupe key) was seen before.</summary>
+    /// <summary>
+    /// Stores the event durably, due at once for any node's claim (a callback's; webhooks and status checks' answers are
+    /// stored leased, <see cref="InsertLeasedInboxEventAsync"/>); false when (gateway, dedupe key) was seen before.
+    /// </summary>
     Task<bool> InsertInboxEventAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken);
 
     /// <summary>
     /// Stores the event already taken for processing by the caller until <paramref name="leaseEnd"/> (its first attempt), and
     /// reads it as <see cref="TryClaimInboxEventAsync"/> does, in the same command (ADR 23); null when (gateway, dedupe key)
-    /// was seen before.
+    /// was seen before. The event comes back without its raw body, which processing never reads.
     /// </summary>
     Task<ClaimedInboxEvent?> InsertLeasedInboxEventAsync(InboxEventRecord inboxEvent, DateTimeOffset leaseEnd, CancellationToken cancellationToken);
 

@@ -39,14 +39,20 @@ public interface ISandboxStore
 
     Task<IReadOnlyList<SandboxWebhookRecord>> ClaimDueSandboxWebhooksAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Records webhook sends (their answers, and when each is delivered or tried again) in one command.</summary>
+    /// <summary>
+    /// Records webhook sends (their answers, and when each is delivered or tried again) in one command; a send whose lease
+    /// was taken over since (another attempt counted) changes nothing, so a late answer never undoes the next lease's.
+    /// </summary>
     Task RecordSandboxDeliveriesAsync(IReadOnlyList<SandboxDelivery> deliveries, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<SandboxWebhookRecord>> ListSandboxWebhooksAsync(string orderId, CancellationToken cancellationToken);
 }
 
-/// <summary>A sandbox webhook's send: the answer's status code (none if it did not come), and when it was delivered or is tried again.</summary>
-public sealed record SandboxDelivery(string DeliveryId, int? StatusCode, DateTimeOffset? DeliveredAt, DateTimeOffset? RetryAt);
+/// <summary>
+/// A sandbox webhook's send under the lease that counted <paramref name="Attempt"/>: the answer's status code (none if it did
+/// not come), and when it was delivered or is tried again.
+/// </summary>
+public sealed record SandboxDelivery(string DeliveryId, int Attempt, int? StatusCode, DateTimeOffset? DeliveredAt, DateTimeOffset? RetryAt);
 
 public sealed record SandboxOrderRecord(
     string Id,

@@ -65,10 +65,9 @@ public sealed class CheckOrderStatus(IClearflowStore store, IGatewayRegistry gat
         // Like every outcome signal, the answer goes through the inbox; it is processed here and now, on the lease and the
         // reads it was stored with (ADR 23). Its dedupe key is its own id, so it is always stored.
         var inboxId = ids.New(Domain.Orders.IdPrefixes.InboxEvent);
-        var readAt = clock.GetTimestamp();
-        var stored = await store.InsertLeasedInboxEventAsync(new InboxEventRecord(inboxId, InboxSource.Poll, gateway.Name, "poll-" + inboxId, attempt.GatewayReference,
-            order.Id, trigger, ObservationJson.Write(observation), null, clock.GetUtcNow(), 0, null, null), clock.GetUtcNow() + ProcessInboxEvent.Lease, cancellationToken);
-        var outcome = (stored is null ? null : await processInbox.HandleLeasedAsync(new LeasedInboxEvent(stored, readAt), cancellationToken)) ?? "processed elsewhere";
+        var stored = await processInbox.StoreLeasedAsync(new InboxEventRecord(inboxId, InboxSource.Poll, gateway.Name, "poll-" + inboxId, attempt.GatewayReference,
+            order.Id, trigger, ObservationJson.Write(observation), null, clock.GetUtcNow(), 0, null, null), cancellationToken);
+        var outcome = (stored is null ? null : await processInbox.HandleLeasedAsync(stored, cancellationToken)) ?? "processed elsewhere";
         var answeredAt = clock.GetUtcNow();
         var followed = await FollowUpAsync(order.Id, attempt,
             current => StatusCheckPolicy.AfterAnswer(current.Status, observation.Status, current.CreatedAt, startedAt, current.CheckCount + 1, answeredAt, schedule),

@@ -24,7 +24,18 @@ public sealed class ProcessInboxEvent(IClearflowStore store, IGatewayRegistry ga
             : null;
 
     /// <summary>
-    /// Processes an event its receiver stored leased to this node (ADR 23), on the reads made with it while they are fresh;
+    /// Stores an event leased to this node for <see cref="Lease"/>, read as a claim reads it, in one command (ADR 23), for
+    /// <see cref="HandleLeasedAsync"/>; null when (gateway, dedupe key) was stored before.
+    /// </summary>
+    public async Task<LeasedInboxEvent?> StoreLeasedAsync(InboxEventRecord inboxEvent, CancellationToken cancellationToken)
+    {
+        var readAt = clock.GetTimestamp(); // before the command, so the read is no older than this says
+        var stored = await store.InsertLeasedInboxEventAsync(inboxEvent, clock.GetUtcNow() + Lease, cancellationToken);
+        return stored is null ? null : new LeasedInboxEvent(stored, readAt);
+    }
+
+    /// <summary>
+    /// Processes an event stored leased to this node (<see cref="StoreLeasedAsync"/>), on the reads made with it while they are fresh;
     /// one whose turn came later is taken again with fresh reads, unless it was processed or taken by someone else since
     /// (null).
     /// </summary>

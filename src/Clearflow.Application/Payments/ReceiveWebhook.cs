@@ -9,7 +9,7 @@ namespace Clearflow.Application.Payments;
 /// event in the inbox (deduplicated by the gateway's event id) and only then acknowledges. Processing
 /// happens after the reply, so a slow pipeline never makes the gateway time out and retry.
 /// </summary>
-public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox, IInboxSignal signal, IdGenerator ids, TimeProvider clock)
+public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox, ProcessInboxEvent process, IInboxSignal signal, IdGenerator ids, TimeProvider clock)
 {
     public enum Outcome
     {
@@ -61,9 +61,8 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
                 $"No {gateway.Name} payment '{accepted.GatewayReference}' belongs to merchant '{merchantId}'.");
         }
         // Stored leased to this node, read with its attempt, order and merchant in the same command (ADR 23): the processor
-        // goes on from that read without claiming the event again. Taken before the command, so the read is no older.
-        var readAt = clock.GetTimestamp();
-        var stored = await inbox.InsertLeasedInboxEventAsync(new InboxEventRecord(
+        // goes on from that read without claiming the event again.
+        var stored = await process.StoreLeasedAsync(new InboxEventRecord(
             Id: ids.New(IdPrefixes.InboxEvent),
             Source: InboxSource.Webhook,
             Gateway: gateway.Name,
@@ -76,13 +75,13 @@ public sealed class ReceiveWebhook(IGatewayRegistry gateways, IInboxStore inbox,
             ReceivedAt: receivedAt,
             Attempts: 0,
             ProcessedAt: null,
-            Outcome: null) { MerchantId = merchantId }, clock.GetUtcNow() + ProcessInboxEvent.Lease, cancellationToken);
+            Outcome: null) { MerchantId = merchantId }, cancellationToken);
         if (stored is null)
         {
             return Outcome.Duplicate;
         }
         // Committed: the processor takes it now (on its own thread, so the gateway gets its 200 at once).
-        signal.NotifyLeased(new LeasedInboxEvent(stored, readAt));
+        signal.NotifyLeased(stored);
         return Outcome.Stored;
     }
 }

@@ -116,7 +116,9 @@ public sealed class CompleteSandboxCheckout(ISandboxStore store, NewSandboxOrder
 
         var eventual = request.Then switch { "success" => "succeeded", "failure" => "failed", _ => null };
         var completion = new SandboxCompletion(order.Id, status, paymentId, request.ReportAmount, now, request.AfterChecks, eventual) { OnlyIfNew = onlyIfNew };
-        if (!await store.CompleteSandboxCheckoutAsync(completion, webhooks, cancellationToken))
+        // Not cancelled half-way: a completion committed for a customer who went away must still hand its webhooks over,
+        // or they would wait for their lease.
+        if (!await store.CompleteSandboxCheckoutAsync(completion, webhooks, CancellationToken.None))
         {
             return null;
         }

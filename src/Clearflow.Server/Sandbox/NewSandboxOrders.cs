@@ -13,11 +13,14 @@ namespace Clearflow.Server.Sandbox;
 /// </summary>
 public sealed class NewSandboxOrders
 {
-    /// <summary>Far more than are checked out at once; orders never checked out are dropped with the rest when it is reached.</summary>
+    /// <summary>
+    /// After this many orders remembered, the copies start again: orders never checked out go, and the few waiting for their
+    /// checkout at that moment are read then. Far more than wait at once, so memory stays bounded without tracking ages.
+    /// </summary>
     private const int Limit = 10_000;
 
-    private readonly ConcurrentDictionary<string, SandboxOrderRecord> _byId = new(StringComparer.Ordinal);
-    private int _count;
+    private ConcurrentDictionary<string, SandboxOrderRecord> _byId = new(StringComparer.Ordinal);
+    private int _added;
 
     public void Remember(SandboxOrderRecord order)
     {
@@ -25,23 +28,16 @@ public sealed class NewSandboxOrders
         {
             return;
         }
-        if (Interlocked.Increment(ref _count) > Limit)
+        if (Interlocked.Increment(ref _added) > Limit)
         {
-            // Start again rather than track ages (the count is approximate under races; it only bounds memory).
-            _byId.Clear();
-            Interlocked.Exchange(ref _count, 1);
+            // A fresh dictionary, so what is dropped is dropped whole. A copy remembered into the old one meanwhile is lost,
+            // which costs its checkout a read.
+            Interlocked.Exchange(ref _byId, new ConcurrentDictionary<string, SandboxOrderRecord>(StringComparer.Ordinal));
+            Interlocked.Exchange(ref _added, 1);
         }
-        _byId[order.Id] = order;
+        Volatile.Read(ref _byId)[order.Id] = order;
     }
 
     /// <summary>The order as created, once: a second checkout of it reads it.</summary>
-    public SandboxOrderRecord? Take(string id)
-    {
-        if (!_byId.TryRemove(id, out var order))
-        {
-            return null;
-        }
-        Interlocked.Decrement(ref _count);
-        return order;
-    }
+    public SandboxOrderRecord? Take(string id) => Volatile.Read(ref _byId).TryRemove(id, out var order) ? order : null;
 }

@@ -41,7 +41,8 @@ public sealed class SandboxWebhookSignal
 
     public bool AnyLeased => !_leased.IsEmpty;
 
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+    /// <summary>False when the timeout passed without a hand-over.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
 }
 
 /// <summary>
@@ -60,30 +61,31 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
     /// <summary>Webhooks claimed per round, and how many payments' webhooks are in flight at once.</summary>
     private const int BatchSize = 100, Concurrency = 8;
 
-    /// <summary>How often due webhooks (retries, those another node left) are claimed while checkouts keep handing webhooks over.</summary>
+    /// <summary>How often due webhooks (retries, those another node left) are claimed while checkouts keep the sender busy.</summary>
     private static readonly TimeSpan ClaimInterval = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>A send takes at most 5 s: one handed over with less of its lease left waits for the claim after the lease.</summary>
+    /// <summary>A send takes at most <see cref="SendTimeout"/>; one whose lease has less than <see cref="LeaseLeftToSend"/> left waits for the claim after the lease.</summary>
     private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(5), LeaseLeftToSend = TimeSpan.FromSeconds(10);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         long? claimedAt = null;
+        var idle = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var leased = signal.TakeLeased(BatchSize);
-                // A round started by a checkout sends what it handed over; due webhooks are claimed at most every ClaimInterval
-                // then, and in every round the timer starts.
-                var claim = leased.Count == 0 || claimedAt is not { } last || clock.GetElapsedTime(last) >= ClaimInterval;
+                // Due webhooks are claimed in every round the timer starts, and at most every ClaimInterval while checkouts
+                // hand webhooks over (their rounds send those without a claim).
+                var claim = idle || claimedAt is not { } last || clock.GetElapsedTime(last) >= ClaimInterval;
                 if (claim)
                 {
                     claimedAt = clock.GetTimestamp();
                 }
-                if (await DeliverAsync(leased, claim, stoppingToken) < BatchSize && !signal.AnyLeased)
+                idle = false;
+                if (await DeliverAsync(claim, stoppingToken) < BatchSize && !signal.AnyLeased)
                 {
-                    await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
+                    idle = !await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -98,21 +100,20 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         }
     }
 
-    /// <summary>One round: the webhooks handed over and, if <paramref name="claim"/>, those due; returns how many it claimed.</summary>
-    private async Task<int> DeliverAsync(List<SandboxWebhookRecord> leased, bool claim, CancellationToken cancellationToken)
+    /// <summary>One round: the due webhooks if <paramref name="claim"/>, and those handed over; returns how many it claimed.</summary>
+    private async Task<int> DeliverAsync(bool claim, CancellationToken cancellationToken)
     {
         using var scope = scopes.CreateScope();
         var store = scope.ServiceProvider.GetRequiredService<ISandboxStore>();
         var account = scope.ServiceProvider.GetRequiredService<SandboxAccount>();
         var claimed = claim ? await store.ClaimDueSandboxWebhooksAsync(clock.GetUtcNow(), Lease, BatchSize, cancellationToken) : [];
-        var now = clock.GetUtcNow();
-        // A send must end within its lease, or the claim after the lease would send the webhook a second time meanwhile.
-        var due = claimed.Concat(leased.Where(w => w.AvailableAt - now >= LeaseLeftToSend)).ToList();
+        var secret = await account.WebhookSecretAsync(cancellationToken);
+        // Taken last, so that a failed claim or secret read drops none of them.
+        var due = claimed.Concat(signal.TakeLeased(BatchSize)).ToList();
         if (due.Count == 0)
         {
             return 0;
         }
-        var secret = await account.WebhookSecretAsync(cancellationToken);
         var http = httpClients.CreateClient(nameof(SandboxWebhookSender));
         // The round's records written together (ADR 20): sends to Clearflow end close together.
         var records = new GroupCommit<SandboxDelivery>(async (deliveries, ct) =>
@@ -120,14 +121,21 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
             await store.RecordSandboxDeliveriesAsync(deliveries, ct);
             return new Exception?[deliveries.Count];
         }, cancellationToken);
-        // A claim gives each payment's events in their sequence; grouping keeps that order within this round. Two nodes'
-        // senders may split one payment's events between them: real gateways promise no order either, and Clearflow
-        // does not depend on one (a late or repeated event is decided on the order's status).
+        // Each payment's events go in their sequence within the round. Two nodes' senders may split one payment's events
+        // between them: real gateways promise no order either, and Clearflow does not depend on one (a late or repeated
+        // event is decided on the order's status).
         await Parallel.ForEachAsync(due.GroupBy(w => w.OrderId), new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken },
             async (payment, _) =>
             {
                 foreach (var webhook in payment.OrderBy(w => w.Sequence))
                 {
+                    // A send must end within its lease (AvailableAt, for a claimed webhook and a handed one alike), or the claim
+                    // after the lease would send it again meanwhile. Checked at its turn: a long round uses up leases. The
+                    // payment's later events wait with it, to keep their order.
+                    if (clock.GetUtcNow() > webhook.AvailableAt - LeaseLeftToSend)
+                    {
+                        break;
+                    }
                     await SendAsync(webhook, records, http, secret, cancellationToken);
                 }
             });
@@ -158,12 +166,12 @@ public sealed class SandboxWebhookSender(IServiceScopeFactory scopes, IHttpClien
         var now = clock.GetUtcNow();
         if (status is >= 200 and < 300)
         {
-            await records.WriteAsync(new SandboxDelivery(webhook.DeliveryId, status, now, null));
+            await records.WriteAsync(new SandboxDelivery(webhook.DeliveryId, webhook.Attempts, status, now, null));
         }
         else
         {
             var retryAt = webhook.Attempts >= MaxAttempts ? DateTimeOffset.MaxValue : now.AddSeconds(Math.Pow(3, webhook.Attempts));
-            await records.WriteAsync(new SandboxDelivery(webhook.DeliveryId, status, null, retryAt));
+            await records.WriteAsync(new SandboxDelivery(webhook.DeliveryId, webhook.Attempts, status, null, retryAt));
         }
     }
 }

@@ -9,16 +9,25 @@ namespace Clearflow.Server.Workers;
 /// node (with their reads). When it is full, an event to claim is left to the sweep, and a leased one to the sweep once
 /// its lease ends.
 /// </summary>
-public sealed class InboxSignal : IInboxSignal
+public sealed class InboxSignal(ILogger<InboxSignal> logger) : IInboxSignal
 {
-    /// <summary>One of the two: an event's id to claim, or an event leased when it was stored.</summary>
-    public sealed record Work(string? Id, LeasedInboxEvent? Leased);
+    /// <summary>An event to process: claimed by its id, or, when it was stored leased to this node, on that lease and read.</summary>
+    public sealed record Work(string Id, LeasedInboxEvent? Leased);
 
     private readonly Channel<Work> _channel = Channel.CreateBounded<Work>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
 
     public void Notify(string inboxEventId) => _channel.Writer.TryWrite(new Work(inboxEventId, null));
 
-    public void NotifyLeased(LeasedInboxEvent leased) => _channel.Writer.TryWrite(new Work(null, leased));
+    public void NotifyLeased(LeasedInboxEvent leased)
+    {
+        if (!_channel.Writer.TryWrite(new Work(leased.Claimed.Event.Id, leased)))
+        {
+            // Stored and acknowledged, so not lost: its lease ends, then the sweep takes it. Worth knowing: the node is
+            // 10,000 events behind.
+            logger.LogWarning("Inbox event {InboxEventId} waits for its lease to end ({Lease}): the inbox processor's queue is full",
+                leased.Claimed.Event.Id, ProcessInboxEvent.Lease);
+        }
+    }
 
     public ChannelReader<Work> Reader => _channel.Reader;
 }
@@ -44,7 +53,7 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
         {
             await foreach (var work in signal.Reader.ReadAllAsync(stoppingToken))
             {
-                await ProcessAsync(work.Id ?? work.Leased!.Claimed.Event.Id, stoppingToken, work.Leased);
+                await ProcessAsync(work.Id, work.Leased, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -65,7 +74,7 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
                     var due = await scope.ServiceProvider.GetRequiredService<IInboxStore>().ListDueInboxEventIdsAsync(clock.GetUtcNow(), 100, stoppingToken);
                     foreach (var id in due)
                     {
-                        await ProcessAsync(id, stoppingToken);
+                        await ProcessAsync(id, null, stoppingToken);
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -79,7 +88,7 @@ public sealed class InboxProcessor(IServiceScopeFactory scopes, InboxSignal sign
         }
     }
 
-    private async Task ProcessAsync(string inboxEventId, CancellationToken stoppingToken, LeasedInboxEvent? leased = null)
+    private async Task ProcessAsync(string inboxEventId, LeasedInboxEvent? leased, CancellationToken stoppingToken)
     {
         try
         {
