@@ -84,6 +84,20 @@ public static class Api
         return order;
     }
 
+    /// <summary>Polls until <paramref name="done"/> holds; fails after 20 s, saying <paramref name="what"/> did not happen.</summary>
+    public static Task WaitUntilAsync(Func<bool> done, string what) => WaitUntilAsync(() => Task.FromResult(done()), what);
+
+    /// <inheritdoc cref="WaitUntilAsync(Func{bool}, string)"/>
+    public static async Task WaitUntilAsync(Func<Task<bool>> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Not done in 20 s: {what}");
+            await Task.Delay(50);
+        }
+    }
+
     public static Task<JsonElement> WaitForStatusAsync(HttpClient client, string orderId, string status) =>
         WaitForOrderAsync(client, orderId, o => o.GetProperty("status").GetString() == status, status);
 
