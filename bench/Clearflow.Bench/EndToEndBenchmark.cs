@@ -77,6 +77,9 @@ public static class EndToEndBenchmark
         // With BENCH_SERVER_ENV="Clearflow__Diagnostics__ServerTiming=true": where each measured create-order waited.
         var createTimings = new System.Collections.Concurrent.ConcurrentBag<(double Db, double Http, double Total)>();
         var measuring = false; // the warm-up's requests are not kept
+        // When each measured create-order started and how long it took: are the slow ones bunched (SlowBunches)?
+        var createTimes = new System.Collections.Concurrent.ConcurrentQueue<(TimeSpan Started, TimeSpan Took)>();
+        var measuredClock = new Stopwatch();
         async Task PayAsync(LongHistogram? createMicros)
         {
             var receipt = "b-" + Guid.NewGuid().ToString("N")[..24];
@@ -85,14 +88,20 @@ public static class EndToEndBenchmark
                 Content = JsonContent.Create(new { amount = 49900, currency = "INR", receipt, customer = new { id = "c-" + receipt, email = "c@example.com" } }),
             };
             request.Headers.Add("Idempotency-Key", receipt);
+            var started = measuredClock.Elapsed;
             var watch = Stopwatch.StartNew();
             using var created = await api.SendAsync(request);
-            var micros = (long)(watch.Elapsed.TotalMilliseconds * 1000);
+            var took = watch.Elapsed;
+            var micros = (long)(took.TotalMilliseconds * 1000);
             created.EnsureSuccessStatusCode();
             createMicros?.RecordValue(Math.Min(micros, 60_000_000));
-            if (Volatile.Read(ref measuring) && created.Headers.TryGetValues("Server-Timing", out var timing))
+            if (Volatile.Read(ref measuring))
             {
-                createTimings.Add(ServerTimingOf(string.Join(", ", timing)));
+                createTimes.Enqueue((started, took));
+                if (created.Headers.TryGetValues("Server-Timing", out var timing))
+                {
+                    createTimings.Add(ServerTimingOf(string.Join(", ", timing)));
+                }
             }
             var order = await created.Content.ReadFromJsonAsync<JsonElement>();
             var sandboxOrder = order.GetProperty("checkout").GetProperty("sandbox_order_id").GetString();
@@ -161,6 +170,7 @@ public static class EndToEndBenchmark
         var merchantRequestsBefore = merchant.Requests.Count;
         var measuredFrom = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); // latencies of the measured payments only
         var started = Stopwatch.StartNew();
+        measuredClock.Start();
         Volatile.Write(ref measuring, true);
         var paid = await CustomersAsync(settings.Duration, histogram, settings.Rate);
         var total = warmedUp + paid;
@@ -263,6 +273,7 @@ public static class EndToEndBenchmark
             Console.Error.WriteLine($"  the rest of the request:      {Spread(createTimings.Select(t => t.Total - t.Db - t.Http))}");
             Console.Error.WriteLine($"  the whole request:            {Spread(createTimings.Select(t => t.Total))}");
         }
+        Console.Error.WriteLine($"Create-orders slower than p95, over time: {SlowBunches.Describe(createTimes)}");
         var rows = await ScalarAsync<double>("SELECT COALESCE(SUM(n_live_tup), 0) FROM pg_stat_user_tables");
         var bytes = await ScalarAsync<double>("SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_stat_user_tables");
         return new ClearflowFigures(paid, paid / elapsed, histogram, p50, p99, clearflow.PeakMemoryBytes, rows / total, bytes / total,
