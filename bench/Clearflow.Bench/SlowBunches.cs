@@ -22,6 +22,10 @@ public static class SlowBunches
         }
         var p95 = requests.Select(r => r.Took).Order().ElementAt((int)(requests.Count * 0.95));
         var slow = requests.Where(r => r.Took > p95).Select(r => r.Started).Order().ToList();
+        if (slow.Count == 0)
+        {
+            return $"none slower than p95 ({p95.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms)";
+        }
         var starts = new List<TimeSpan> { slow[0] };
         for (var i = 1; i < slow.Count; i++)
         {

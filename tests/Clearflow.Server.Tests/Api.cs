@@ -66,35 +66,28 @@ public static class Api
     }
 
     /// <summary>Polls until <paramref name="done"/> holds, as the customer's Processing screen does; fails after 20 s.</summary>
-    public static async Task<JsonElement> WaitForOrderAsync(HttpClient client, string orderId, Func<JsonElement, bool> done, string what)
+    public static Task<JsonElement> WaitForOrderAsync(HttpClient client, string orderId, Func<JsonElement, bool> done, string what) =>
+        PollAsync(() => GetOrderAsync(client, orderId), done, order => $"Order {orderId} did not reach '{what}' in 20 s; last seen: {order}");
+
+    /// <summary>
+    /// Reads until <paramref name="done"/> holds of what was read, and returns that; after 20 s fails with
+    /// <paramref name="failure"/> of the last read. The one polling loop of the suite.
+    /// </summary>
+    public static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> done, Func<T, string> failure)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        JsonElement order;
-        do
+        while (true)
         {
-            order = await GetOrderAsync(client, orderId);
-            if (done(order))
+            var last = await read();
+            if (done(last))
             {
-                return order;
+                return last;
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail(failure(last));
             }
             await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"Order {orderId} did not reach '{what}' in 20 s; last seen: {order}");
-        return order;
-    }
-
-    /// <summary>Polls until <paramref name="done"/> holds; fails after 20 s, saying <paramref name="what"/> did not happen.</summary>
-    public static Task WaitUntilAsync(Func<bool> done, string what) => WaitUntilAsync(() => Task.FromResult(done()), what);
-
-    /// <inheritdoc cref="WaitUntilAsync(Func{bool}, string)"/>
-    public static async Task WaitUntilAsync(Func<Task<bool>> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await done())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Not done in 20 s: {what}");
-            await Task.Delay(50);
         }
     }
 
@@ -120,23 +113,9 @@ public static class Api
     }
 
     /// <summary>Waits until the sandbox has finished sending (delivered or given up on) every webhook of the order.</summary>
-    public static async Task<JsonElement[]> WaitForWebhooksAnsweredAsync(ClearflowTestHost host, JsonElement order, int count, Func<JsonElement, bool> answered)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        JsonElement[] webhooks;
-        do
-        {
-            webhooks = await SandboxWebhooksAsync(host, order);
-            if (webhooks.Length == count && webhooks.All(answered))
-            {
-                return webhooks;
-            }
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-        Assert.Fail($"Sandbox webhooks not answered as expected in 20 s: {JsonSerializer.Serialize(webhooks)}");
-        return webhooks;
-    }
+    public static Task<JsonElement[]> WaitForWebhooksAnsweredAsync(ClearflowTestHost host, JsonElement order, int count, Func<JsonElement, bool> answered) =>
+        PollAsync(() => SandboxWebhooksAsync(host, order), webhooks => webhooks.Length == count && webhooks.All(answered),
+            webhooks => $"Sandbox webhooks not answered as expected in 20 s: {JsonSerializer.Serialize(webhooks)}");
 
     /// <summary>Clearflow answered the delivery (fields without a value are left out of the JSON).</summary>
     public static bool WasAnswered(JsonElement webhook) => webhook.TryGetProperty("last_status_code", out _);

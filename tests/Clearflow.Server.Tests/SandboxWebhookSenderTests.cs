@@ -42,7 +42,7 @@ public abstract class SandboxWebhookSenderTests(ServerEnvironment environment, S
         Assert.True(await host.Store.CompleteSandboxCheckoutAsync(new SandboxCompletion(sandboxOrder.Id, "succeeded", "pay_late", null, now), [late], default));
         var signal = host.Services.GetRequiredService<SandboxWebhookSignal>();
         signal.Notify([late]);
-        await Api.WaitUntilAsync(() => !signal.AnyLeased, "the sender takes the handed-over webhook");
+        await Api.PollAsync(() => Task.FromResult(signal.AnyLeased), waiting => !waiting, _ => "The sender did not take the handed-over webhook in 20 s");
         clock.Advance(TimeSpan.FromSeconds(6));
         var claimed = await DeliveredAsync(host, sandboxOrder.Id);
         Assert.Equal((200, 2), (claimed.LastStatusCode, claimed.Attempts));
@@ -50,13 +50,9 @@ public abstract class SandboxWebhookSenderTests(ServerEnvironment environment, S
     }
 
     /// <summary>The order's one sandbox webhook once it is recorded delivered; fails after 20 s.</summary>
-    private static async Task<SandboxWebhookRecord> DeliveredAsync(ClearflowTestHost host, string sandboxOrderId)
-    {
-        SandboxWebhookRecord? webhook = null;
-        await Api.WaitUntilAsync(async () => (webhook = (await host.Store.ListSandboxWebhooksAsync(sandboxOrderId, default)).SingleOrDefault())?.DeliveredAt is not null,
-            $"sandbox webhook of {sandboxOrderId} delivered");
-        return webhook!;
-    }
+    private static async Task<SandboxWebhookRecord> DeliveredAsync(ClearflowTestHost host, string sandboxOrderId) =>
+        (await Api.PollAsync(async () => (await host.Store.ListSandboxWebhooksAsync(sandboxOrderId, default)).SingleOrDefault(), webhook => webhook?.DeliveredAt is not null,
+            webhook => $"The sandbox webhook of {sandboxOrderId} was not recorded delivered in 20 s; last seen: {webhook}"))!;
 }
 
 [Collection(ServerCollection.Name)]
